@@ -1,0 +1,289 @@
+// Package app is GridHall's composition root: configuration → database →
+// services → faces → HTTP server. It is the only package that knows every
+// other one; the command line calls into it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gridhall/gridhall/internal/api"
+	"github.com/gridhall/gridhall/internal/audit"
+	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/clock"
+	"github.com/gridhall/gridhall/internal/config"
+	"github.com/gridhall/gridhall/internal/db"
+	"github.com/gridhall/gridhall/internal/errs"
+	"github.com/gridhall/gridhall/internal/httpx"
+	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/web"
+)
+
+// App is a running GridHall: its database, services and faces.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Clock   clock.Clock
+	DB      *db.DB
+	Audit   *audit.Log
+	Auth    *auth.Service
+	I18n    *i18n.Bundle
+	Version string
+}
+
+// NewLogger returns the process logger writing to w in the configured format.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Open connects to the configured database, applies pending migrations and
+// builds the services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*App, error) {
+	d, err := OpenDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := clock.System{}
+	n, err := d.Migrate(ctx, c.Now())
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if n > 0 {
+		log.Info("applied migrations", "count", n, "engine", d.Engine)
+	}
+	bundle, err := i18n.New()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	al := audit.New(d)
+	return &App{
+		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version,
+		Auth: auth.NewService(d, al, c, auth.Settings{
+			SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
+			LoginMaxFailures: cfg.LoginMaxFailures, LoginIPMaxFailures: cfg.LoginIPMaxFailures, LoginWindow: cfg.LoginWindow,
+		}),
+	}, nil
+}
+
+// OpenDB connects to the configured database without migrating.
+func OpenDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
+	o := db.Options{MaxConns: cfg.DBMaxConns}
+	if cfg.IsPostgres() {
+		o.PostgresDSN = cfg.DB
+	} else {
+		o.SQLitePath = cfg.SQLitePath()
+	}
+	return db.Open(ctx, o)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler builds the whole HTTP handler: routes of every face wrapped in the
+// shared middleware.
+func (a *App) Handler() (http.Handler, error) {
+	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
+		TrustProxy: a.Config.TrustProxy, Version: a.Version})
+	if err != nil {
+		return nil, err
+	}
+	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, I18n: a.I18n, Log: a.Log})
+
+	// writeErr picks the face by the request: machine clients get JSON, people
+	// get a page.
+	writeErr := func(rw http.ResponseWriter, r *http.Request, err error) {
+		if wantsJSON(r) {
+			jsonAPI.WriteError(rw, r, err)
+			return
+		}
+		if errs.CodeOf(err) == errs.Internal {
+			a.Log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+				slog.String("id", httpx.RequestID(r.Context())), slog.Any("err", err))
+		}
+		w.WriteError(rw, r, err)
+	}
+
+	mux := http.NewServeMux()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpx.NewMetrics(reg)
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(rw, http.StatusOK, map[string]string{"status": "ok", "version": a.Version})
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	jsonAPI.Register(mux)
+	w.Register(mux)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		writeErr(rw, r, errs.E(errs.Forbidden, "csrf", "error.csrf"))
+	}))
+	return httpx.Chain(httpx.Router(mux, writeErr),
+		httpx.Observe(a.Log, a.Config.TrustProxy),
+		metrics.Middleware,
+		httpx.Recover(a.Log, writeErr),
+		httpx.SecurityHeaders(a.Config.TrustProxy),
+		httpx.LimitBody(a.Config.MaxBodyBytes),
+		cop.Handler,
+		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
+	), nil
+}
+
+// wantsJSON tells machine clients from browsers: the API and Open311 paths,
+// a Bearer credential, or an Accept header that asks for JSON over HTML.
+func wantsJSON(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/open311/") ||
+		strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// readyz answers 200 when the database answers within two seconds, else 503,
+// so a load balancer takes a node out while its database is unreachable.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		w.Header().Set("Retry-After", "5")
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(a.DB.Engine)})
+}
+
+// Bootstrap makes sure a new installation is not open to the world: with no
+// accounts, it creates the first administrator from the configured password,
+// or else prints a one-time setup link on the console.
+func (a *App) Bootstrap(ctx context.Context, console io.Writer, baseURL string) error {
+	need, err := a.Auth.NeedsSetup(ctx)
+	if err != nil || !need {
+		return err
+	}
+	pw := a.Config.AdminPassword
+	if a.Config.AdminPasswordFile != "" {
+		b, err := os.ReadFile(a.Config.AdminPasswordFile)
+		if err != nil {
+			return fmt.Errorf("read --admin-password-file: %w", err)
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+	}
+	if pw != "" {
+		created, err := a.Auth.EnsureFirstAdmin(ctx, a.Config.AdminUser, pw)
+		if err != nil {
+			return fmt.Errorf("create first administrator %q: %w", a.Config.AdminUser, err)
+		}
+		if created {
+			a.Log.Info("created the first administrator", "username", a.Config.AdminUser)
+		}
+		return nil
+	}
+	secret, err := a.Auth.NewSetupToken(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(console, "\nGridHall has no accounts yet. To create the first administrator, open within 24 hours:\n\n    %s/setup?token=%s\n\n", baseURL, secret)
+	return nil
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish within the shutdown
+// timeout, and closes. ready, when not nil, receives the listening address.
+func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr string)) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if a.Config.TLSCert != "" {
+		scheme = "https"
+	}
+	base := a.Config.BaseURL
+	if base == "" {
+		base = scheme + "://" + ln.Addr().String()
+	}
+	if err := a.Bootstrap(ctx, console, strings.TrimRight(base, "/")); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go a.sweep(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	a.Log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "engine", a.DB.Engine, "version", a.Version)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sweep removes expired sessions and throttle windows every ten minutes.
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Auth.Sweep(ctx); err != nil {
+				a.Log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				a.Log.Debug("swept expired sessions", "count", n)
+			}
+		}
+	}
+}

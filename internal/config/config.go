@@ -1,0 +1,171 @@
+// Package config holds GridHall's typed configuration. Every setting is a
+// command-line flag with a GRIDHALL_* environment variable as fallback
+// (--data-dir ↔ GRIDHALL_DATA_DIR); flags win over the environment, the
+// environment over defaults. The parsed Config is a value passed down to
+// the composition root — there are no package-level settings.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one gridhall process.
+type Config struct {
+	// Storage, shared by every subcommand that touches data.
+	DataDir    string // directory for the SQLite file and other local state
+	DB         string // "" or sqlite path for SQLite; postgres://… for PostgreSQL
+	DBMaxConns int    // PostgreSQL pool size and SQLite read pool size
+
+	// HTTP server.
+	Addr            string
+	BaseURL         string // public URL, for links printed on the console and Secure cookies
+	TLSCert         string
+	TLSKey          string
+	TrustProxy      bool // honour X-Forwarded-For / X-Forwarded-Proto from a reverse proxy
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+
+	// First start.
+	AdminUser         string
+	AdminPasswordFile string
+	AdminPassword     string // from GRIDHALL_ADMIN_PASSWORD only; never a flag, so it stays out of ps
+
+	// Sessions and login throttling.
+	SessionIdle        time.Duration
+	SessionAbsolute    time.Duration
+	LoginMaxFailures   int
+	LoginIPMaxFailures int
+	LoginWindow        time.Duration
+
+	// Logging.
+	LogLevel  slog.Level
+	LogFormat string // json or text
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:            "./data",
+		DBMaxConns:         16,
+		Addr:               "127.0.0.1:8080",
+		MaxBodyBytes:       1 << 20,
+		ShutdownTimeout:    15 * time.Second,
+		AdminUser:          "admin",
+		SessionIdle:        2 * time.Hour,
+		SessionAbsolute:    12 * time.Hour,
+		LoginMaxFailures:   5,
+		LoginIPMaxFailures: 50,
+		LoginWindow:        15 * time.Minute,
+		LogLevel:           slog.LevelInfo,
+		LogFormat:          "json",
+	}
+}
+
+// IsPostgres reports whether the configured database is PostgreSQL.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// SQLitePath is the SQLite database file: --db when it names a file,
+// otherwise gridhall.db inside the data directory.
+func (c Config) SQLitePath() string {
+	if c.DB != "" && !c.IsPostgres() {
+		return strings.TrimPrefix(c.DB, "sqlite:")
+	}
+	return filepath.Join(c.DataDir, "gridhall.db")
+}
+
+// RegisterStorage adds the flags every data-touching subcommand shares.
+func RegisterStorage(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local files")
+	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
+	fs.Func("log-level", "log level: debug, info, warn, error", func(s string) error {
+		return c.LogLevel.UnmarshalText([]byte(s))
+	})
+	fs.Func("log-format", "log format: json or text", func(s string) error {
+		if s != "json" && s != "text" {
+			return fmt.Errorf("must be json or text")
+		}
+		c.LogFormat = s
+		return nil
+	})
+}
+
+// RegisterServer adds the flags of the HTTP server (serve, demo).
+func RegisterServer(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of this site, e.g. https://grid.example.org (default http://ADDR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (serve HTTPS directly)")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed for in-flight requests on SIGTERM")
+	fs.StringVar(&c.AdminUser, "admin-user", c.AdminUser, "user name of the first administrator created on an empty database")
+	fs.StringVar(&c.AdminPasswordFile, "admin-password-file", c.AdminPasswordFile, "file holding the first administrator's password (or set GRIDHALL_ADMIN_PASSWORD)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "sign out after this long without activity")
+	fs.DurationVar(&c.SessionAbsolute, "session-absolute", c.SessionAbsolute, "sign out this long after login whatever the activity")
+	fs.IntVar(&c.LoginMaxFailures, "login-max-failures", c.LoginMaxFailures, "failed logins per account within the window before it is throttled")
+	fs.IntVar(&c.LoginIPMaxFailures, "login-ip-max-failures", c.LoginIPMaxFailures, "failed logins per client address within the window before it is throttled")
+	fs.DurationVar(&c.LoginWindow, "login-window", c.LoginWindow, "login throttling window")
+}
+
+// EnvName is the environment variable that backs a flag.
+func EnvName(flagName string) string {
+	return "GRIDHALL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse parses args into fs, then fills every flag not given on the command
+// line from its GRIDHALL_* environment variable. getenv is os.Getenv in
+// production and a map lookup in tests.
+func Parse(fs *flag.FlagSet, c *Config, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] {
+			return
+		}
+		if v := getenv(EnvName(f.Name)); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("environment variable %s: %v", EnvName(f.Name), e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if c.AdminPassword == "" {
+		c.AdminPassword = getenv("GRIDHALL_ADMIN_PASSWORD")
+	}
+	return c.Validate()
+}
+
+// Validate checks the settings that have rules beyond their type.
+func (c Config) Validate() error {
+	switch {
+	case c.DataDir == "" && !c.IsPostgres():
+		return fmt.Errorf("--data-dir must not be empty")
+	case c.DBMaxConns < 1:
+		return fmt.Errorf("--db-max-conns must be at least 1")
+	case c.MaxBodyBytes < 1024:
+		return fmt.Errorf("--max-body-bytes must be at least 1024")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	case c.SessionIdle <= 0 || c.SessionAbsolute < c.SessionIdle:
+		return fmt.Errorf("--session-idle must be positive and not longer than --session-absolute")
+	case c.LoginMaxFailures < 1 || c.LoginIPMaxFailures < 1 || c.LoginWindow <= 0:
+		return fmt.Errorf("login throttling limits must be positive")
+	case c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://"):
+		return fmt.Errorf("--base-url must start with http:// or https://")
+	}
+	return nil
+}
