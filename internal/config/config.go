@@ -124,7 +124,25 @@ func EnvName(flagName string) string {
 // line from its GRIDHALL_* environment variable. getenv is os.Getenv in
 // production and a map lookup in tests.
 func Parse(fs *flag.FlagSet, c *Config, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
+	// Accept flags after positional arguments too ("token revoke 7 --db …"),
+	// as operators type them; "--" still ends flag parsing.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return err
 	}
 	given := map[string]bool{}
