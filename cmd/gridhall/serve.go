@@ -34,7 +34,7 @@ func parse(e env, fs *flag.FlagSet, cfg *config.Config, args []string) error {
 
 // openApp opens the database (migrating it) with the logger on stderr.
 func openApp(e env, cfg config.Config) (*app.App, error) {
-	return app.Open(e.ctx, cfg, app.NewLogger(cfg, e.stderr), version)
+	return app.Open(e.ctx, cfg, app.NewLogger(cfg, e.stderr), app.Options{Version: version})
 }
 
 func runServe(e env, args []string) error {

@@ -52,14 +52,25 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// Options are the parts of an App that are not configuration: the build's
+// version and the clock (a fake one in tests).
+type Options struct {
+	Version string
+	Clock   clock.Clock
+}
+
 // Open connects to the configured database, applies pending migrations and
 // builds the services.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*App, error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
 	d, err := OpenDB(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := clock.System{}
+	c := o.Clock
+	if c == nil {
+		c = clock.System{}
+	}
+	version := o.Version
 	n, err := d.Migrate(ctx, c.Now())
 	if err != nil {
 		d.Close()
