@@ -29,7 +29,7 @@ type site struct {
 }
 
 // newSite runs the whole HTTP stack on a real database of engine e.
-func newSite(t *testing.T, e db.Engine) site {
+func newSite(t testing.TB, e db.Engine) site {
 	t.Helper()
 	cfg := config.Default()
 	o := dbtest.Options(t, e)
