@@ -127,7 +127,7 @@ func TestAccountsTokensAndAuditFromTheConsole(t *testing.T) {
 			if code, out, _ = cli(t, "", with("user", "disable", "wang")...); code != 0 || !strings.Contains(out, "disabled") {
 				t.Fatal("user disable")
 			}
-			if code, out, _ = cli(t, "", with("user", "list")...); !strings.Contains(out, "disabled") {
+			if code, out, _ = cli(t, "", with("user", "list")...); code != 0 || !strings.Contains(out, "disabled") {
 				t.Fatalf("list after disable: %s", out)
 			}
 			code, out, errOut = cli(t, "", with("audit", "verify")...)
