@@ -85,16 +85,8 @@ func RegisterStorage(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local files")
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
-	fs.Func("log-level", "log level: debug, info, warn, error", func(s string) error {
-		return c.LogLevel.UnmarshalText([]byte(s))
-	})
-	fs.Func("log-format", "log format: json or text", func(s string) error {
-		if s != "json" && s != "text" {
-			return fmt.Errorf("must be json or text")
-		}
-		c.LogFormat = s
-		return nil
-	})
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 }
 
 // RegisterServer adds the flags of the HTTP server (serve, demo).
@@ -172,6 +164,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.DataDir == "" && !c.IsPostgres():
 		return fmt.Errorf("--data-dir must not be empty")
+	case c.LogFormat != "json" && c.LogFormat != "text":
+		return fmt.Errorf("--log-format must be json or text")
 	case c.DBMaxConns < 1:
 		return fmt.Errorf("--db-max-conns must be at least 1")
 	case c.MaxBodyBytes < 1024:
