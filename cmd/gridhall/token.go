@@ -1,26 +1,20 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gridhall/gridhall/internal/app"
 	"github.com/gridhall/gridhall/internal/auth"
-	"github.com/gridhall/gridhall/internal/config"
 )
 
 func runToken(e env, args []string) error {
-	sub := map[string]func(env, []string) error{"create": tokenCreate, "revoke": tokenRevoke, "list": tokenList}
-	if len(args) == 0 || sub[args[0]] == nil {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: gridhall token create|list|revoke [flags]\nRun 'gridhall token <sub> --help' for flags.")
-			return nil
-		}
-		return usageError("usage: gridhall token create|list|revoke [flags]")
-	}
-	return sub[args[0]](e, args[1:])
+	return dispatch(e, "token", map[string]func(env, []string) error{"create": tokenCreate, "revoke": tokenRevoke, "list": tokenList},
+		"create|list|revoke", args)
 }
 
 // parseLifetime reads a token lifetime: a Go duration ("720h") or a number of
@@ -45,102 +39,76 @@ func parseLifetime(s string) (time.Duration, error) {
 }
 
 func tokenCreate(e env, args []string) error {
-	cfg := config.Default()
-	fs := flagSet(e, "token create", "token create --user NAME --name LABEL [--scopes read,write] [--expires 90d]")
-	config.RegisterStorage(fs, &cfg)
 	var in auth.NewToken
-	fs.StringVar(&in.Username, "user", "", "account the token acts as")
-	fs.StringVar(&in.Name, "name", "", "label saying what the token is for")
-	scopes := fs.String("scopes", "read", "comma-separated scopes: "+strings.Join(auth.TokenScopes, ", "))
-	expires := fs.String("expires", "90d", "lifetime: days (90d), a duration (720h) or never")
-	if err := parse(e, fs, &cfg, args); err != nil {
-		return err
+	var scopes, expires string
+	flags := func(fs *flag.FlagSet) {
+		fs.StringVar(&in.Username, "user", "", "account the token acts as")
+		fs.StringVar(&in.Name, "name", "", "label saying what the token is for")
+		fs.StringVar(&scopes, "scopes", "read", "comma-separated scopes: "+strings.Join(auth.TokenScopes, ", "))
+		fs.StringVar(&expires, "expires", "90d", "lifetime: days (90d), a duration (720h) or never")
 	}
-	life, err := parseLifetime(*expires)
-	if err != nil {
-		return usageError("--expires: %v", err)
-	}
-	in.ExpiresIn = life
-	for _, s := range strings.Split(*scopes, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			in.Scopes = append(in.Scopes, s)
-		}
-	}
-	a, err := openApp(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	t, secret, err := a.Auth.CreateToken(e.ctx, consoleActor(), in)
-	if err != nil {
-		return explain(err)
-	}
-	exp := "never"
-	if t.ExpiresAt != nil {
-		exp = t.ExpiresAt.Format(time.RFC3339)
-	}
-	fmt.Fprintf(e.stderr, "created token %d for %s (scopes %s, expires %s); it is shown only now:\n",
-		t.ID, t.Username, strings.Join(t.Scopes, ","), exp)
-	fmt.Fprintln(e.stdout, secret)
-	return nil
+	return dataCommand(e, "token create", "token create --user NAME --name LABEL [--scopes read,write] [--expires 90d]", args, 0, flags,
+		func(a *app.App, _ []string) error {
+			life, err := parseLifetime(expires)
+			if err != nil {
+				return usageError("--expires: %v", err)
+			}
+			in.ExpiresIn = life
+			for _, s := range strings.Split(scopes, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					in.Scopes = append(in.Scopes, s)
+				}
+			}
+			t, secret, err := a.Auth.CreateToken(e.ctx, consoleActor(), in)
+			if err != nil {
+				return explain(err)
+			}
+			exp := "never"
+			if t.ExpiresAt != nil {
+				exp = t.ExpiresAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(e.stderr, "created token %d for %s (scopes %s, expires %s); it is shown only now:\n",
+				t.ID, t.Username, strings.Join(t.Scopes, ","), exp)
+			fmt.Fprintln(e.stdout, secret)
+			return nil
+		})
 }
 
 func tokenList(e env, args []string) error {
-	cfg := config.Default()
-	fs := flagSet(e, "token list", "token list [flags]")
-	config.RegisterStorage(fs, &cfg)
-	if err := parse(e, fs, &cfg, args); err != nil {
-		return err
-	}
-	a, err := openApp(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ts, err := a.Auth.ListTokens(e.ctx, consoleActor(), 0)
-	if err != nil {
-		return explain(err)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tNAME\tSCOPES\tEXPIRES\tSTATUS")
-	for _, t := range ts {
-		exp, status := "never", "active"
-		if t.ExpiresAt != nil {
-			exp = t.ExpiresAt.Format(time.DateOnly)
-			if !a.Clock.Now().Before(*t.ExpiresAt) {
-				status = "expired"
+	return dataCommand(e, "token list", "token list [flags]", args, 0, nil, func(a *app.App, _ []string) error {
+		ts, err := a.Auth.ListTokens(e.ctx, consoleActor(), 0)
+		if err != nil {
+			return explain(err)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tNAME\tSCOPES\tEXPIRES\tSTATUS")
+		for _, t := range ts {
+			exp, status := "never", "active"
+			if t.ExpiresAt != nil {
+				exp = t.ExpiresAt.Format(time.DateOnly)
+				if !a.Clock.Now().Before(*t.ExpiresAt) {
+					status = "expired"
+				}
 			}
+			if t.RevokedAt != nil {
+				status = "revoked"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Name, strings.Join(t.Scopes, ","), exp, status)
 		}
-		if t.RevokedAt != nil {
-			status = "revoked"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Name, strings.Join(t.Scopes, ","), exp, status)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func tokenRevoke(e env, args []string) error {
-	cfg := config.Default()
-	fs := flagSet(e, "token revoke", "token revoke [flags] ID")
-	config.RegisterStorage(fs, &cfg)
-	if err := parse(e, fs, &cfg, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError("token revoke takes exactly one token id")
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id < 1 {
-		return usageError("token id must be a positive number, got %q", fs.Arg(0))
-	}
-	a, err := openApp(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.Auth.RevokeToken(e.ctx, consoleActor(), id); err != nil {
-		return explain(err)
-	}
-	fmt.Fprintf(e.stdout, "revoked token %d\n", id)
-	return nil
+	return dataCommand(e, "token revoke", "token revoke [flags] ID", args, 1, nil, func(a *app.App, pos []string) error {
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id < 1 {
+			return usageError("token id must be a positive number, got %q", pos[0])
+		}
+		if err := a.Auth.RevokeToken(e.ctx, consoleActor(), id); err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(e.stdout, "revoked token %d\n", id)
+		return nil
+	})
 }
