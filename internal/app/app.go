@@ -125,11 +125,7 @@ func (a *App) Handler() (http.Handler, error) {
 			jsonAPI.WriteError(rw, r, err)
 			return
 		}
-		if errs.CodeOf(err) == errs.Internal {
-			a.Log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-				slog.String("id", httpx.RequestID(r.Context())), slog.Any("err", err))
-		}
-		w.WriteError(rw, r, err)
+		w.WriteError(rw, r, err) // logs internal errors itself: pages call it directly too
 	}
 
 	mux := http.NewServeMux()

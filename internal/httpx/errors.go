@@ -35,6 +35,19 @@ func Status(c errs.Code) int {
 	return http.StatusInternalServerError
 }
 
+// defaultMessages are the message keys of errors that carry none of their own.
+var defaultMessages = map[errs.Code]string{
+	errs.Invalid:         "error.invalid_fields",
+	errs.NotFound:        "error.not_found",
+	errs.Forbidden:       "error.forbidden",
+	errs.Unauthenticated: "error.unauthenticated",
+	errs.Conflict:        "error.conflict",
+	errs.TooMany:         "error.too_many",
+	errs.Unavailable:     "error.unavailable",
+	errs.TooLarge:        "error.too_large",
+	errs.Internal:        "error.internal",
+}
+
 // Problem is an error translated for a user: what both faces render.
 type Problem struct {
 	Status     int               `json:"-"`
@@ -56,7 +69,7 @@ func Translate(tr *i18n.Bundle, lang string, reqID string, err error) Problem {
 	case e.Msg != "":
 		p.Message = tr.T(lang, e.Msg, e.Args...)
 	default:
-		p.Message = tr.T(lang, "error."+string(e.Code))
+		p.Message = tr.T(lang, defaultMessages[e.Code])
 	}
 	if len(e.Fields) > 0 {
 		p.Fields = make(map[string]string, len(e.Fields))

@@ -226,3 +226,19 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("HSTS over plain HTTP")
 	}
 }
+
+func TestEveryCodeHasADefaultMessageInBothLanguages(t *testing.T) {
+	bundle, _ := i18n.New()
+	for c := range statuses {
+		key := defaultMessages[c]
+		if key == "" {
+			t.Errorf("code %s has no default message", c)
+			continue
+		}
+		for _, lang := range i18n.Languages {
+			if bundle.T(lang, key) == key {
+				t.Errorf("%s: %s is not translated into %s", c, key, lang)
+			}
+		}
+	}
+}

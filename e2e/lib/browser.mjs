@@ -1,0 +1,62 @@
+// Browser helpers for the e2e tests: Debian's chromium through
+// playwright-core, signing in, and accessibility checks with axe-core.
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const axePath = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url));
+
+export const PHONE = { width: 360, height: 740 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** Launches headless chromium (CHROMIUM_PATH, else /usr/bin/chromium). */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+/**
+ * Records Content-Security-Policy violations of a page, so that a test can
+ * prove the pages need no inline script or style.
+ * @returns {string[]} the violation messages, filled as they happen
+ */
+export function watchCSP(page) {
+  const violations = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
+      violations.push(msg.text());
+    }
+  });
+  return violations;
+}
+
+/** Signs in through the login form and waits for the page that follows. */
+export async function signIn(page, baseURL, username, password) {
+  await page.goto(`${baseURL}/login`);
+  await page.locator('#f-username').fill(username);
+  await page.locator('#f-password').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('form.stack button[type=submit]').click()]);
+}
+
+/**
+ * Runs axe-core on the page and returns its serious and critical
+ * violations. The page's context must be created with bypassCSP: axe is
+ * injected as an inline script, which the site's CSP rightly forbids.
+ */
+export async function seriousA11yViolations(page) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+}
