@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +27,8 @@ type site struct {
 	*httptest.Server
 	app   *app.App
 	clock *clock.Fake
-	admin string // API token of the system administrator
+	admin string        // API token of the system administrator
+	logs  *bytes.Buffer // everything the app logged
 }
 
 // newSite runs the whole HTTP stack on a real database of engine e.
@@ -39,7 +42,9 @@ func newSite(t testing.TB, e db.Engine) site {
 	}
 	cfg.MaxBodyBytes = 4096
 	c := clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{Version: "test", Clock: c})
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := app.Open(context.Background(), cfg, log, app.Options{Version: "test", Clock: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +64,19 @@ func newSite(t testing.TB, e db.Engine) site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return site{Server: srv, app: a, clock: c, admin: tok}
+	return site{Server: srv, app: a, clock: c, admin: tok, logs: logs}
+}
+
+// lockedWriter serialises writes from concurrent requests into one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (s site) do(t *testing.T, method, path, token, contentType, body string, hdr ...string) (*http.Response, string) {
@@ -205,6 +222,17 @@ func TestTenWrongPasswordsAreThrottledAndTheRightOneWorksAfterTheWindow(t *testi
 	ck := resp.Header.Get("Set-Cookie")
 	if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") {
 		t.Fatalf("session cookie attributes: %s", ck)
+	}
+	sid := strings.TrimPrefix(strings.Split(ck, ";")[0], "gridhall_session=")
+	s.do(t, "GET", "/api/v1/me?token="+s.admin, s.admin, "", "")
+	logged := s.logs.String()
+	if !strings.Contains(logged, `"msg":"request"`) {
+		t.Fatal("no access log captured")
+	}
+	for _, secret := range []string{"admin-password-1", "wrong-password", sid, s.admin} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log contains a secret (%.8s…)", secret)
+		}
 	}
 }
 
