@@ -1,7 +1,9 @@
 // Browser helpers for the e2e tests: Debian's chromium through
 // playwright-core, signing in, and accessibility checks with axe-core.
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
 
 const axePath = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url));
 
@@ -59,4 +61,22 @@ export async function seriousA11yViolations(page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+}
+
+/**
+ * Registers before/after hooks that start a fresh GridHall server and a
+ * browser for the test file, and returns a handle whose `server` and
+ * `browser` are set once the hooks have run.
+ */
+export function harness() {
+  const h = { server: undefined, browser: undefined };
+  before(async () => {
+    h.server = await startServer();
+    h.browser = await launch();
+  });
+  after(async () => {
+    await h.browser?.close();
+    await h.server?.stop();
+  });
+  return h;
 }

@@ -1,27 +1,16 @@
 // Signing in: errors in the visitor's language, and the way to the home page.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, signIn, watchCSP } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, ADMIN_USER, startServer } from '../lib/server.mjs';
+import { test } from 'node:test';
+import { harness, signIn, watchCSP } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, ADMIN_USER } from '../lib/server.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const h = harness();
 
 test('a wrong password shows the error in the chosen language', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN' });
+  const context = await h.browser.newContext({ locale: 'zh-CN' });
   const page = await context.newPage();
   const csp = watchCSP(page);
-  await page.goto(`${server.url}/login`);
+  await page.goto(`${h.server.url}/login`);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
 
   await page.locator('#f-username').fill(ADMIN_USER);
@@ -33,7 +22,7 @@ test('a wrong password shows the error in the chosen language', async () => {
   assert.equal(await page.locator('#f-username').inputValue(), ADMIN_USER);
   assert.equal(await page.locator('#f-password').inputValue(), '');
 
-  await Promise.all([page.waitForURL(`${server.url}/login`), page.getByRole('button', { name: 'English' }).click()]);
+  await Promise.all([page.waitForURL(`${h.server.url}/login`), page.getByRole('button', { name: 'English' }).click()]);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   await page.locator('#f-username').fill(ADMIN_USER);
   await page.locator('#f-password').fill('still not the password');
@@ -44,10 +33,10 @@ test('a wrong password shows the error in the chosen language', async () => {
 });
 
 test('the right password reaches the home page', async () => {
-  const context = await browser.newContext({ locale: 'zh-CN' });
+  const context = await h.browser.newContext({ locale: 'zh-CN' });
   const page = await context.newPage();
   const csp = watchCSP(page);
-  await signIn(page, server.url, ADMIN_USER, ADMIN_PASSWORD);
+  await signIn(page, h.server.url, ADMIN_USER, ADMIN_PASSWORD);
   assert.equal(new URL(page.url()).pathname, '/');
   await assert.doesNotReject(page.getByRole('heading', { level: 1, name: `您好，${ADMIN_USER}` }).waitFor());
   await assert.doesNotReject(page.getByText('系统管理员').first().waitFor());

@@ -4,29 +4,19 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
-import { DESKTOP, PHONE, launch, seriousA11yViolations, signIn } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, ADMIN_USER, startServer } from '../lib/server.mjs';
+import { before, test } from 'node:test';
+import { DESKTOP, PHONE, harness, seriousA11yViolations, signIn } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, ADMIN_USER } from '../lib/server.mjs';
 
 const outDir = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
-let server;
-let browser;
+const h = harness();
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  await mkdir(outDir, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(() => mkdir(outDir, { recursive: true }));
 
 // Preferences are set as the /prefs form sets them, as cookies.
 function prefCookies(lang, large) {
-  const url = server.url;
+  const url = h.server.url;
   return [
     { name: 'lang', value: lang, url },
     { name: 'text', value: large ? 'large' : 'normal', url },
@@ -47,26 +37,26 @@ for (const [device, viewport] of Object.entries(viewports)) {
     test(`screenshots ${name}`, async () => {
       // bypassCSP only so that axe can be injected; other tests run under
       // the real policy.
-      const context = await browser.newContext({ viewport, locale: lang, bypassCSP: true });
+      const context = await h.browser.newContext({ viewport, locale: lang, bypassCSP: true });
       await context.addCookies(prefCookies(lang, large));
       const page = await context.newPage();
 
-      await page.goto(`${server.url}/login`);
+      await page.goto(`${h.server.url}/login`);
       await page.screenshot({ path: `${outDir}login-${name}.png`, fullPage: true });
       assert.deepEqual(await seriousA11yViolations(page), [], 'login page accessibility');
       assert.ok(await noHorizontalScroll(page), 'login page scrolls sideways');
 
-      await signIn(page, server.url, ADMIN_USER, ADMIN_PASSWORD);
+      await signIn(page, h.server.url, ADMIN_USER, ADMIN_PASSWORD);
       await page.screenshot({ path: `${outDir}home-${name}.png`, fullPage: true });
       assert.deepEqual(await seriousA11yViolations(page), [], 'home page accessibility');
       assert.ok(await noHorizontalScroll(page), 'home page scrolls sideways');
 
-      await page.goto(`${server.url}/admin/users`);
+      await page.goto(`${h.server.url}/admin/users`);
       await page.screenshot({ path: `${outDir}users-${name}.png`, fullPage: true });
       assert.deepEqual(await seriousA11yViolations(page), [], 'accounts page accessibility');
       assert.ok(await noHorizontalScroll(page), 'accounts page scrolls sideways');
 
-      await page.goto(`${server.url}/password`);
+      await page.goto(`${h.server.url}/password`);
       await page.screenshot({ path: `${outDir}password-${name}.png`, fullPage: true });
       assert.deepEqual(await seriousA11yViolations(page), [], 'password page accessibility');
       await context.close();
@@ -84,18 +74,18 @@ function noHorizontalScroll(page) {
 // must still sit next to their fields and nothing may overflow.
 test('screenshots of error states on a phone', async () => {
   for (const lang of ['zh-CN', 'en']) {
-    const context = await browser.newContext({ viewport: PHONE, locale: lang, bypassCSP: true });
+    const context = await h.browser.newContext({ viewport: PHONE, locale: lang, bypassCSP: true });
     const page = await context.newPage();
 
-    await page.goto(`${server.url}/login`);
+    await page.goto(`${h.server.url}/login`);
     await page.locator('#f-username').fill(ADMIN_USER);
     await page.locator('#f-password').fill('not the password');
     await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('form.stack button[type=submit]').click()]);
     await page.screenshot({ path: `${outDir}login-error-phone-${lang}.png`, fullPage: true });
     assert.deepEqual(await seriousA11yViolations(page), [], 'login error accessibility');
 
-    await signIn(page, server.url, ADMIN_USER, ADMIN_PASSWORD);
-    await page.goto(`${server.url}/admin/users`);
+    await signIn(page, h.server.url, ADMIN_USER, ADMIN_PASSWORD);
+    await page.goto(`${h.server.url}/admin/users`);
     const form = page.locator('form[method=post][action="/admin/users"]');
     await form.locator('#f-username').fill('Bad Name');
     await form.locator('#f-scope').fill('12ab');
@@ -117,9 +107,9 @@ test('screenshots of error states on a phone', async () => {
     await page.screenshot({ path: `${outDir}users-created-phone-${lang}.png`, fullPage: true });
     await context.close();
 
-    const fresh = await browser.newContext({ viewport: PHONE, locale: lang, bypassCSP: true });
+    const fresh = await h.browser.newContext({ viewport: PHONE, locale: lang, bypassCSP: true });
     const newbie = await fresh.newPage();
-    await signIn(newbie, server.url, user, 'temporary password');
+    await signIn(newbie, h.server.url, user, 'temporary password');
     assert.equal(new URL(newbie.url()).pathname, '/password');
     await newbie.screenshot({ path: `${outDir}password-must-change-phone-${lang}.png`, fullPage: true });
     assert.deepEqual(await seriousA11yViolations(newbie), [], 'must-change password accessibility');
@@ -130,10 +120,10 @@ test('screenshots of error states on a phone', async () => {
 // The auditor's journey: created by the administrator, forced to choose a
 // password, then reading the audit log (a wide table) on a phone and a desktop.
 test('screenshots of the audit log', async () => {
-  const admin = await browser.newContext({ locale: 'zh-CN' });
+  const admin = await h.browser.newContext({ locale: 'zh-CN' });
   const page = await admin.newPage();
-  await signIn(page, server.url, ADMIN_USER, ADMIN_PASSWORD);
-  await page.goto(`${server.url}/admin/users`);
+  await signIn(page, h.server.url, ADMIN_USER, ADMIN_PASSWORD);
+  await page.goto(`${h.server.url}/admin/users`);
   const create = page.locator('form[method=post][action="/admin/users"]');
   await create.locator('#f-username').fill('auditor');
   await create.locator('#f-display_name').fill('审计员小刘');
@@ -143,19 +133,19 @@ test('screenshots of the audit log', async () => {
   await admin.close();
 
   for (const [device, viewport] of Object.entries(viewports)) {
-    const context = await browser.newContext({ viewport, locale: 'zh-CN', bypassCSP: true });
+    const context = await h.browser.newContext({ viewport, locale: 'zh-CN', bypassCSP: true });
     const auditor = await context.newPage();
     if (device === 'phone') {
-      await signIn(auditor, server.url, 'auditor', 'temporary password');
+      await signIn(auditor, h.server.url, 'auditor', 'temporary password');
       assert.equal(new URL(auditor.url()).pathname, '/password');
       await auditor.locator('#f-current_password').fill('temporary password');
       await auditor.locator('#f-new_password').fill('auditor own password');
       await auditor.locator('#f-confirm_password').fill('auditor own password');
       await Promise.all([auditor.waitForURL(/\/\?ok=password$/), auditor.locator('form.stack button[type=submit]').click()]);
     } else {
-      await signIn(auditor, server.url, 'auditor', 'auditor own password');
+      await signIn(auditor, h.server.url, 'auditor', 'auditor own password');
     }
-    await Promise.all([auditor.waitForURL(`${server.url}/audit`), auditor.getByRole('navigation').getByRole('link', { name: '审计日志' }).click()]);
+    await Promise.all([auditor.waitForURL(`${h.server.url}/audit`), auditor.getByRole('navigation').getByRole('link', { name: '审计日志' }).click()]);
     await auditor.screenshot({ path: `${outDir}audit-${device}-zh-CN.png`, fullPage: true });
     assert.deepEqual(await seriousA11yViolations(auditor), [], 'audit page accessibility');
     assert.ok(await noHorizontalScroll(auditor), 'the audit page (outside its table) scrolls sideways');
