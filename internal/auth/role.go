@@ -107,7 +107,7 @@ func Can(actor Actor, action Action, resourceScope string) bool {
 	case anywhere:
 		return true
 	case inScope:
-		return Within(actor.Scope, resourceScope)
+		return actor.Covers(resourceScope)
 	}
 	return false
 }

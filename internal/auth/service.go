@@ -204,7 +204,26 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Actor, er
 			return Actor{}, errs.Wrap(op, err)
 		}
 	}
-	return u.Actor(), nil
+	a, err := s.actorOf(ctx, u)
+	return a, errs.Wrap(op, err)
+}
+
+// actorOf returns the actor acting as u with its effective scopes: a grid
+// worker with assigned grids acts in exactly those grids.
+func (s *Service) actorOf(ctx context.Context, u User) (Actor, error) {
+	a := u.Actor()
+	if u.Role != GridWorker {
+		return a, nil
+	}
+	scopes, err := s.st.userScopes(ctx, s.db, u.ID)
+	a.Scopes = scopes
+	return a, err
+}
+
+// SetScopesTx replaces an account's extra scopes inside the caller's
+// transaction; the territory capability calls it when it assigns grids.
+func (s *Service) SetScopesTx(ctx context.Context, tx *sql.Tx, userID int64, paths []string) error {
+	return s.st.replaceUserScopes(ctx, tx, userID, paths)
 }
 
 // Logout revokes a session.
@@ -599,7 +618,10 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (Actor, 
 			return Actor{}, errs.Wrap(op, err)
 		}
 	}
-	a := u.Actor()
+	a, err := s.actorOf(ctx, u)
+	if err != nil {
+		return Actor{}, errs.Wrap(op, err)
+	}
 	a.TokenID, a.TokenScopes = t.ID, t.Scopes
 	return a, nil
 }

@@ -324,3 +324,34 @@ func (store) deleteSetting(ctx context.Context, q db.Querier, key string) error 
 	_, err := q.ExecContext(ctx, "DELETE FROM settings WHERE key = $1", key)
 	return err
 }
+
+// Extra scopes.
+
+func (store) userScopes(ctx context.Context, q db.Querier, userID int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT scope_path FROM user_scopes WHERE user_id = $1 ORDER BY scope_path", userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (store) replaceUserScopes(ctx context.Context, q db.Querier, userID int64, paths []string) error {
+	if _, err := q.ExecContext(ctx, "DELETE FROM user_scopes WHERE user_id = $1", userID); err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if _, err := q.ExecContext(ctx, "INSERT INTO user_scopes (user_id, scope_path) VALUES ($1, $2) ON CONFLICT DO NOTHING", userID, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
