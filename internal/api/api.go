@@ -13,14 +13,16 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/territory"
 )
 
 // Deps are what the API needs.
 type Deps struct {
-	Auth  *auth.Service
-	Audit *audit.Log
-	I18n  *i18n.Bundle
-	Log   *slog.Logger
+	Auth      *auth.Service
+	Audit     *audit.Log
+	Territory *territory.Service
+	I18n      *i18n.Bundle
+	Log       *slog.Logger
 }
 
 // API serves /api/v1.
@@ -44,6 +46,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tokens", a.handle(a.createToken, "write"))
 	mux.Handle("DELETE /api/v1/tokens/{id}", a.handle(a.revokeToken, "write"))
 	mux.Handle("GET /api/v1/audit", a.handle(a.listAudit, "read"))
+	a.registerTerritory(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

@@ -21,7 +21,7 @@ type Actor struct {
 	// in permission checks: a grid worker assigned to several grids acts in
 	// exactly those grids.
 	Scopes []string
-	Locale      string
+	Locale string
 	// MustChangePassword is set for accounts whose password was set by
 	// someone else; the web face sends them to the change-password page.
 	MustChangePassword bool

@@ -217,10 +217,10 @@ func TestAGridWorkerActsInExactlyTheAssignedGrids(t *testing.T) {
 	w := Actor{UserID: 3, Role: GridWorker, Scope: "420106/420106001/420106001002",
 		Scopes: []string{"420106/420106001/420106001002/420106001002003", "420106/420106001/420106001005/420106001005001"}}
 	for res, want := range map[string]bool{
-		"420106/420106001/420106001002/420106001002003":                  true,
+		"420106/420106001/420106001002/420106001002003":                    true,
 		"420106/420106001/420106001005/420106001005001/420106001005001001": true,
-		"420106/420106001/420106001002/420106001002004":                  false,
-		"420106/420106001/420106001002":                                  false,
+		"420106/420106001/420106001002/420106001002004":                    false,
+		"420106/420106001/420106001002":                                    false,
 	} {
 		if got := Can(w, ReadPeople, res); got != want {
 			t.Errorf("Can(worker, people.read, %s) = %v, want %v", res, got, want)

@@ -28,6 +28,7 @@ type Config struct {
 	TLSKey          string
 	TrustProxy      bool // honour X-Forwarded-For / X-Forwarded-Proto from a reverse proxy
 	MaxBodyBytes    int64
+	MaxUploadBytes  int64
 	ShutdownTimeout time.Duration
 
 	// First start.
@@ -54,6 +55,7 @@ func Default() Config {
 		DBMaxConns:         16,
 		Addr:               "127.0.0.1:8080",
 		MaxBodyBytes:       1 << 20,
+		MaxUploadBytes:     64 << 20,
 		ShutdownTimeout:    15 * time.Second,
 		AdminUser:          "admin",
 		SessionIdle:        2 * time.Hour,
@@ -97,6 +99,7 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "largest accepted file upload (territory and registry imports)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time allowed for in-flight requests on SIGTERM")
 	fs.StringVar(&c.AdminUser, "admin-user", c.AdminUser, "user name of the first administrator created on an empty database")
 	fs.StringVar(&c.AdminPasswordFile, "admin-password-file", c.AdminPasswordFile, "file holding the first administrator's password (or set GRIDHALL_ADMIN_PASSWORD)")
@@ -170,6 +173,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--db-max-conns must be at least 1")
 	case c.MaxBodyBytes < 1024:
 		return fmt.Errorf("--max-body-bytes must be at least 1024")
+	case c.MaxUploadBytes < c.MaxBodyBytes:
+		return fmt.Errorf("--max-upload-bytes must be at least --max-body-bytes")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	case c.SessionIdle <= 0 || c.SessionAbsolute < c.SessionIdle:

@@ -71,3 +71,13 @@ func jsonError(op string, err error) error {
 	}
 	return &errs.Error{Code: errs.Invalid, Op: op, Msg: "error.json.eof", Err: err}
 }
+
+// BodyError classifies a failure to read a request body: too large, or cut
+// off by the client.
+func BodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &errs.Error{Code: errs.TooLarge, Op: "httpx.Body", Msg: "error.json.too_large", Args: []any{mbe.Limit}}
+	}
+	return &errs.Error{Code: errs.Invalid, Op: "httpx.Body", Msg: "error.json.eof", Err: err}
+}

@@ -86,7 +86,7 @@ func TestDecodeJSONNamesTheProblem(t *testing.T) {
 }
 
 func TestDecodeJSONTooLarge(t *testing.T) {
-	h := LimitBody(1024)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := LimitBody(1024, 1<<20, "/upload/")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v map[string]string
 		err := DecodeJSON(r, &v)
 		if errs.CodeOf(err) != errs.TooLarge {

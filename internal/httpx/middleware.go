@@ -202,15 +202,22 @@ func SecurityHeaders(trustProxy bool) Middleware {
 	}
 }
 
-// LimitBody caps every request body; reading past the cap fails with
-// *http.MaxBytesError, which DecodeJSON reports as TooLarge.
-func LimitBody(n int64) Middleware {
+// LimitBody caps every request body at n bytes, and at upload bytes for
+// paths under one of the upload prefixes (file imports); reading past the cap
+// fails with *http.MaxBytesError, which DecodeJSON reports as TooLarge.
+func LimitBody(n, upload int64, uploadPrefixes ...string) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > n {
+			limit := n
+			for _, p := range uploadPrefixes {
+				if strings.HasPrefix(r.URL.Path, p) {
+					limit = upload
+				}
+			}
+			if r.ContentLength > limit {
 				w.Header().Set("Connection", "close")
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, n)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}
