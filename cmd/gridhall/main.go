@@ -36,12 +36,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
-		"migrate": {"apply pending database migrations and exit", runMigrate},
-		"user":    {"manage accounts: add, passwd, list, disable, enable", runUser},
-		"token":   {"manage API tokens: create, list, revoke", runToken},
-		"audit":   {"check the audit log: verify", runAudit},
-		"version": {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
+		"serve":     {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
+		"migrate":   {"apply pending database migrations and exit", runMigrate},
+		"user":      {"manage accounts: add, passwd, list, disable, enable", runUser},
+		"token":     {"manage API tokens: create, list, revoke", runToken},
+		"audit":     {"check the audit log: verify", runAudit},
+		"territory": {"import and export the territory tree as GeoJSON", runTerritory},
+		"version":   {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
 	}
 }
 

@@ -28,19 +28,21 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/territory"
 	"github.com/gridhall/gridhall/internal/web"
 )
 
 // App is a running GridHall: its database, services and faces.
 type App struct {
-	Config  config.Config
-	Log     *slog.Logger
-	Clock   clock.Clock
-	DB      *db.DB
-	Audit   *audit.Log
-	Auth    *auth.Service
-	I18n    *i18n.Bundle
-	Version string
+	Config    config.Config
+	Log       *slog.Logger
+	Clock     clock.Clock
+	DB        *db.DB
+	Audit     *audit.Log
+	Auth      *auth.Service
+	Territory *territory.Service
+	I18n      *i18n.Bundle
+	Version   string
 }
 
 // NewLogger returns the process logger writing to w in the configured format.
@@ -85,12 +87,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		return nil, err
 	}
 	al := audit.New(d)
+	authSvc := auth.NewService(d, al, c, auth.Settings{
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
+		LoginMaxFailures: cfg.LoginMaxFailures, LoginIPMaxFailures: cfg.LoginIPMaxFailures, LoginWindow: cfg.LoginWindow,
+	})
 	return &App{
-		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version,
-		Auth: auth.NewService(d, al, c, auth.Settings{
-			SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
-			LoginMaxFailures: cfg.LoginMaxFailures, LoginIPMaxFailures: cfg.LoginIPMaxFailures, LoginWindow: cfg.LoginWindow,
-		}),
+		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc,
+		Territory: territory.NewService(d, al, authSvc, c, cfg.BoundaryTolerance),
 	}, nil
 }
 
@@ -116,7 +119,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, I18n: a.I18n, Log: a.Log})
+	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, I18n: a.I18n, Log: a.Log})
 
 	// writeErr picks the face by the request: machine clients get JSON, people
 	// get a page.
@@ -149,7 +152,7 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy),
-		httpx.LimitBody(a.Config.MaxBodyBytes),
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil
@@ -248,6 +251,10 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.sweep(ctx)
+	if err := a.Territory.Locator().Refresh(ctx); err != nil {
+		a.Log.Warn("territory index not built at start; retrying in the background", "err", err)
+	}
+	go a.Territory.Locator().Run(ctx, a.Config.TerritoryPoll, a.Log)
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {

@@ -43,6 +43,10 @@ type Config struct {
 	LoginIPMaxFailures int
 	LoginWindow        time.Duration
 
+	// Territory.
+	BoundaryTolerance float64       // metres a child may stick out of its parent or siblings overlap
+	TerritoryPoll     time.Duration // how often each node checks for territory changes made by other nodes
+
 	// Logging.
 	LogLevel  slog.Level
 	LogFormat string // json or text
@@ -63,6 +67,8 @@ func Default() Config {
 		LoginMaxFailures:   5,
 		LoginIPMaxFailures: 50,
 		LoginWindow:        15 * time.Minute,
+		BoundaryTolerance:  2,
+		TerritoryPoll:      2 * time.Second,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          "json",
 	}
@@ -87,6 +93,7 @@ func RegisterStorage(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local files")
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
+	fs.Float64Var(&c.BoundaryTolerance, "boundary-tolerance", c.BoundaryTolerance, "metres a boundary may stick out of its parent or overlap a sibling")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 }
@@ -108,6 +115,7 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.LoginMaxFailures, "login-max-failures", c.LoginMaxFailures, "failed logins per account within the window before it is throttled")
 	fs.IntVar(&c.LoginIPMaxFailures, "login-ip-max-failures", c.LoginIPMaxFailures, "failed logins per client address within the window before it is throttled")
 	fs.DurationVar(&c.LoginWindow, "login-window", c.LoginWindow, "login throttling window")
+	fs.DurationVar(&c.TerritoryPoll, "territory-poll", c.TerritoryPoll, "how often to check for territory changes made on other nodes")
 }
 
 // EnvName is the environment variable that backs a flag.
@@ -179,6 +187,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	case c.SessionIdle <= 0 || c.SessionAbsolute < c.SessionIdle:
 		return fmt.Errorf("--session-idle must be positive and not longer than --session-absolute")
+	case c.BoundaryTolerance < 0 || c.BoundaryTolerance > 1000:
+		return fmt.Errorf("--boundary-tolerance must be between 0 and 1000 metres")
+	case c.TerritoryPoll < 100*time.Millisecond:
+		return fmt.Errorf("--territory-poll must be at least 100ms")
 	case c.LoginMaxFailures < 1 || c.LoginIPMaxFailures < 1 || c.LoginWindow <= 0:
 		return fmt.Errorf("login throttling limits must be positive")
 	case c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://"):

@@ -154,7 +154,7 @@ func TestBadRequestsNeverAnswer500(t *testing.T) {
 
 func TestOversizedFormIsTooLarge(t *testing.T) {
 	e := newEnv(t)
-	h := httpx.LimitBody(1024)(e.h)
+	h := httpx.LimitBody(1024, 1024)(e.h)
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("username="+strings.Repeat("a", 4096)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
