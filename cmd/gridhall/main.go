@@ -37,6 +37,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":     {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
+		"demo":      {"seed a demo of Community Y's street under ./demo-data (once) and serve it", runDemo},
 		"migrate":   {"apply pending database migrations and exit", runMigrate},
 		"user":      {"manage accounts: add, passwd, list, disable, enable", runUser},
 		"token":     {"manage API tokens: create, list, revoke", runToken},
@@ -104,7 +105,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set by a GRIDHALL_* environment variable (--data-dir ↔ GRIDHALL_DATA_DIR).")
 	fmt.Fprintln(w, "Run 'gridhall <command> --help' for a command's flags.")

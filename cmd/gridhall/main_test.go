@@ -59,6 +59,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"serve", "--help"}, {"migrate", "--help"}, {"user", "add", "--help"}, {"user", "passwd", "--help"},
 		{"user", "list", "--help"}, {"user", "disable", "--help"}, {"token", "create", "--help"},
 		{"token", "revoke", "--help"}, {"audit", "verify", "--help"}, {"version", "--help"}, {"--help"},
+		{"territory", "import", "--help"}, {"territory", "export", "--help"}, {"demo", "--help"},
 	}
 	for _, args := range cases {
 		code, out, errOut := cli(t, "", args...)
@@ -336,3 +337,77 @@ func TestTwoNodesOnOnePostgresShareSessions(t *testing.T) {
 
 // csrfFor computes the CSRF token of a session id as the pages embed it.
 func csrfFor(sessionID string) string { return auth.CSRFToken(sessionID) }
+
+// TestTerritoryChangeReachesEveryNode edits a boundary through one node and
+// waits for the other node, on the same PostgreSQL, to route by it.
+func TestTerritoryChangeReachesEveryNode(t *testing.T) {
+	if os.Getenv(dbtest.PostgresEnv) == "" {
+		dbtest.Engines(t) // fails under CI=true
+		t.Skip("PostgreSQL tier not configured (set " + dbtest.PostgresEnv + ")")
+	}
+	dsn := dbtest.PostgresSchema(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "t.geojson")
+	box := func(a, b, c, d float64) string {
+		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%v,%v],[%v,%v],[%v,%v],[%v,%v],[%v,%v]]]}`, a, b, c, b, c, d, a, d, a, b)
+	}
+	feature := func(code, name, geom string) string {
+		return fmt.Sprintf(`{"type":"Feature","properties":{"code":%q,"name":%q},"geometry":%s}`, code, name, geom)
+	}
+	os.WriteFile(file, []byte(`{"type":"FeatureCollection","features":[`+strings.Join([]string{
+		feature("420106", "区", box(114.30, 30.50, 114.34, 30.54)),
+		feature("420106001", "街道", box(114.30, 30.50, 114.34, 30.54)),
+		feature("420106001001", "社区", box(114.30, 30.50, 114.34, 30.54)),
+		feature("420106001001001", "西网格", box(114.30, 30.50, 114.32, 30.54)),
+		feature("420106001001002", "东网格", box(114.32, 30.50, 114.34, 30.54)),
+	}, ",")+`]}`), 0o600)
+	if code, out, errOut := cli(t, "", "territory", "import", file, "--db", dsn); code != 0 {
+		t.Fatalf("import: %s %s", out, errOut)
+	}
+	if code, _, errOut := cli(t, "district-password\n", "user", "add", "--username", "district", "--role", "district_admin", "--scope", "420106", "--db", dsn); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, token, _ := cli(t, "", "token", "create", "--user", "district", "--name", "t", "--scopes", "read,write", "--db", dsn)
+	token = strings.TrimSpace(token)
+
+	env := []string{"GRIDHALL_ADMIN_PASSWORD=shared-admin-password", "GRIDHALL_DB=" + dsn, "GRIDHALL_TERRITORY_POLL=200ms"}
+	a := startServe(t, t.TempDir(), env, "--addr", "127.0.0.1:0")
+	b := startServe(t, t.TempDir(), env, "--addr", "127.0.0.1:0")
+	locate := func(n node) string {
+		_, body := get(t, http.DefaultClient, n.url+"/api/v1/locate?lng=114.315&lat=30.52")
+		var loc struct{ Code string }
+		json.Unmarshal([]byte(body), &loc)
+		return loc.Code
+	}
+	if got := locate(b); got != "420106001001001" {
+		t.Fatalf("before the edit node B locates %q", got)
+	}
+	// Move the border west: shrink the west grid, then grow the east one, on node A.
+	for _, edit := range []struct{ code, geom string }{
+		{"420106001001001", box(114.30, 30.50, 114.31, 30.54)},
+		{"420106001001002", box(114.31, 30.50, 114.34, 30.54)},
+	} {
+		req, _ := http.NewRequest("PUT", a.url+"/api/v1/territory/nodes/"+edit.code+"/boundary", strings.NewReader(`{"geometry":`+edit.geom+`}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("edit %s on node A: %d %s", edit.code, resp.StatusCode, body)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for locate(b) != "420106001001002" {
+		if time.Now().After(deadline) {
+			t.Fatal("node B never routed by the new boundary")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := locate(a); got != "420106001001002" {
+		t.Fatalf("node A locates %q after its own edit", got)
+	}
+}

@@ -151,11 +151,18 @@ func (a *App) Handler() (http.Handler, error) {
 		httpx.Observe(a.Log, a.Config.TrustProxy),
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
-		httpx.SecurityHeaders(a.Config.TrustProxy),
+		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
 		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil
+}
+
+func tileSources(tileURL string) []string {
+	if s := httpx.TileSource(tileURL); s != "" {
+		return []string{s}
+	}
+	return nil
 }
 
 // wantsJSON tells machine clients from browsers: the API and Open311 paths,

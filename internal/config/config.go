@@ -45,6 +45,7 @@ type Config struct {
 
 	// Territory.
 	BoundaryTolerance float64       // metres a child may stick out of its parent or siblings overlap
+	MapTileURL        string        // optional tile layer for the map page; none by default (works offline)
 	TerritoryPoll     time.Duration // how often each node checks for territory changes made by other nodes
 
 	// Logging.
@@ -115,6 +116,7 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.LoginMaxFailures, "login-max-failures", c.LoginMaxFailures, "failed logins per account within the window before it is throttled")
 	fs.IntVar(&c.LoginIPMaxFailures, "login-ip-max-failures", c.LoginIPMaxFailures, "failed logins per client address within the window before it is throttled")
 	fs.DurationVar(&c.LoginWindow, "login-window", c.LoginWindow, "login throttling window")
+	fs.StringVar(&c.MapTileURL, "map-tile-url", c.MapTileURL, "tile layer for the map page, e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png (default none: boundaries on a plain background)")
 	fs.DurationVar(&c.TerritoryPoll, "territory-poll", c.TerritoryPoll, "how often to check for territory changes made on other nodes")
 }
 
@@ -189,6 +191,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--session-idle must be positive and not longer than --session-absolute")
 	case c.BoundaryTolerance < 0 || c.BoundaryTolerance > 1000:
 		return fmt.Errorf("--boundary-tolerance must be between 0 and 1000 metres")
+	case c.MapTileURL != "" && !strings.HasPrefix(c.MapTileURL, "https://") && !strings.HasPrefix(c.MapTileURL, "http://"):
+		return fmt.Errorf("--map-tile-url must start with http:// or https://")
 	case c.TerritoryPoll < 100*time.Millisecond:
 		return fmt.Errorf("--territory-poll must be at least 100ms")
 	case c.LoginMaxFailures < 1 || c.LoginIPMaxFailures < 1 || c.LoginWindow <= 0:

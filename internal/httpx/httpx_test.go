@@ -242,3 +242,21 @@ func TestEveryCodeHasADefaultMessageInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+func TestTileSourceExtendsTheCSPOnlyForUsableURLs(t *testing.T) {
+	cases := map[string]string{
+		"https://{s}.tile.example.org/{z}/{x}/{y}.png": "https://*.tile.example.org",
+		"http://tiles.local:8080/{z}/{x}/{y}.png":      "http://tiles.local:8080",
+		"":                                   "",
+		"javascript:alert(1)":                "",
+		"https://evil.example; script-src *": "",
+	}
+	for in, want := range cases {
+		if got := TileSource(in); got != want {
+			t.Errorf("TileSource(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if csp := CSP("https://*.tile.example.org"); !strings.Contains(csp, "img-src 'self' data: blob: https://*.tile.example.org;") {
+		t.Errorf("CSP %q", csp)
+	}
+}

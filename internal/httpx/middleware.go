@@ -179,16 +179,40 @@ func Recover(log *slog.Logger, writeErr ErrorWriter) Middleware {
 }
 
 // CSP forbids inline scripts and styles, plugins, framing and foreign form
-// targets. Extra sources (a map tile server, say) are added by the caller.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+// targets. Images may also come from the extra sources given to
+// SecurityHeaders (a map tile server).
+func CSP(imgSources ...string) string {
+	img := "'self' data: blob:"
+	for _, s := range imgSources {
+		img += " " + s
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+}
+
+// TileSource turns a map tile URL template into a CSP source: its scheme and
+// host, with Leaflet's {s} subdomain placeholder as a wildcard. It returns
+// "" for an empty or unusable URL.
+func TileSource(tileURL string) string {
+	scheme, rest, ok := strings.Cut(tileURL, "://")
+	if !ok || (scheme != "https" && scheme != "http") {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host = strings.ReplaceAll(host, "{s}", "*")
+	if host == "" || strings.ContainsAny(host, " ;'\"{}") {
+		return ""
+	}
+	return scheme + "://" + host
+}
 
 // SecurityHeaders sets the headers every response carries.
-func SecurityHeaders(trustProxy bool) Middleware {
+func SecurityHeaders(trustProxy bool, imgSources ...string) Middleware {
+	csp := CSP(imgSources...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Security-Policy", CSP)
+			h.Set("Content-Security-Policy", csp)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")

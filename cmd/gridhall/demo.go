@@ -1,0 +1,57 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gridhall/gridhall/internal/config"
+	"github.com/gridhall/gridhall/internal/demo"
+)
+
+func runDemo(e env, args []string) error {
+	cfg := config.Default()
+	cfg.DataDir = "./demo-data" // never mix demo data into a real installation's ./data
+	fs := flagSet(e, "demo", "demo [flags]")
+	config.RegisterStorage(fs, &cfg)
+	config.RegisterServer(fs, &cfg)
+	if err := parse(e, fs, &cfg, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("demo takes no arguments, got %q", fs.Args())
+	}
+	a, err := openApp(e, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	empty, err := a.Auth.NeedsSetup(e.ctx)
+	if err != nil {
+		return err
+	}
+	if empty {
+		password := e.getenv("GRIDHALL_DEMO_PASSWORD")
+		if password == "" {
+			b := make([]byte, 10)
+			rand.Read(b)
+			password = "demo-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:12]
+		}
+		if err := demo.Seed(e.ctx, a.Auth, a.Territory, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "\nSeeded the demo of Community Y's street (%d households). Every account's password: %s\n\n", demo.Households, password)
+		tw := tabwriter.NewWriter(e.stderr, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  USER\tROLE\tSCOPE\tNAME")
+		for _, acc := range demo.Accounts() {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", acc.Username, acc.Role, acc.Scope, acc.Name)
+		}
+		tw.Flush()
+		fmt.Fprintln(e.stderr)
+	} else {
+		fmt.Fprintf(e.stderr, "The demo database in %s is already seeded; sign in with the accounts printed when it was.\n", cfg.DataDir)
+	}
+	return a.Serve(e.ctx, e.stderr, nil)
+}
