@@ -88,15 +88,22 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) fixture {
 	t.Helper()
+	f := newFixtureEmpty(t, d)
+	if _, err := f.svc.Import(f.ctx, f.admin, baseTerritory(), false); err != nil {
+		t.Fatalf("import base territory: %v", err)
+	}
+	return f
+}
+
+// newFixtureEmpty is a fixture with no territory yet.
+func newFixtureEmpty(t *testing.T, d *db.DB) fixture {
+	t.Helper()
 	c := clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	al := audit.New(d)
 	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour,
 		LoginMaxFailures: 5, LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
 	f := fixture{ctx: context.Background(), db: d, auth: a, svc: territory.NewService(d, al, a, c, territory.DefaultTolerance), clock: c,
 		admin: auth.Actor{UserID: 1, Username: "district", Role: auth.DistrictAdmin, Scope: district}}
-	if _, err := f.svc.Import(f.ctx, f.admin, baseTerritory(), false); err != nil {
-		t.Fatalf("import base territory: %v", err)
-	}
 	return f
 }
 
