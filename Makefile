@@ -23,7 +23,7 @@ FUZZTIME ?= 10s
 
 NPM_CI := npm ci --no-audit --no-fund
 
-.PHONY: help deps system-deps node-deps staticcheck assets build run lint \
+.PHONY: help deps system-deps node-deps staticcheck assets build run demo lint \
 	test test-go e2e bench fuzz clean distclean
 
 help:
@@ -96,6 +96,10 @@ build: assets
 
 run: build
 	./$(BIN) serve
+
+# The demo of Community Y's street, seeded once under ./demo-data.
+demo: build
+	./$(BIN) demo
 
 # ---------------------------------------------------------------- checks
 
