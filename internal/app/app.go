@@ -114,8 +114,8 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler builds the whole HTTP handler: routes of every face wrapped in the
 // shared middleware.
 func (a *App) Handler() (http.Handler, error) {
-	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
-		TrustProxy: a.Config.TrustProxy, Version: a.Version})
+	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
+		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL})
 	if err != nil {
 		return nil, err
 	}

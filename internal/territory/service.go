@@ -52,8 +52,8 @@ type ImportResult struct {
 	Problems  []Problem `json:"problems,omitempty"`
 }
 
-// ErrInvalidFile is the code of an import or edit rejected for problems;
-// the problems are in the result.
+// invalidFile is the error of an import or edit rejected for problems; the
+// problems themselves are in the result.
 var invalidFile = func(op string) error { return errs.E(errs.Invalid, op, "territory.error.invalid_file") }
 
 // Import reads a GeoJSON FeatureCollection of territory nodes and applies it
@@ -63,14 +63,14 @@ var invalidFile = func(op string) error { return errs.E(errs.Invalid, op, "terri
 // lists every problem by feature index, code and reason.
 func (s *Service) Import(ctx context.Context, actor auth.Actor, data []byte, dryRun bool) (ImportResult, error) {
 	const op = "territory.Import"
+	if !auth.Can(actor, auth.ManageTerritory, actor.Scope) {
+		return ImportResult{}, errs.E(errs.Forbidden, op, "error.forbidden")
+	}
 	features, problems := ParseFeatureCollection(data)
 	for _, f := range features {
 		if !auth.Can(actor, auth.ManageTerritory, pathOf(f.Code)) {
 			return ImportResult{}, errs.E(errs.Forbidden, op, "error.forbidden")
 		}
-	}
-	if len(features) == 0 && len(problems) == 0 {
-		return ImportResult{}, errs.E(errs.Forbidden, op, "error.forbidden")
 	}
 	return s.apply(ctx, actor, op, features, problems, dryRun)
 }

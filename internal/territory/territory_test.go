@@ -408,3 +408,25 @@ func FuzzParseFeatureCollection(f *testing.F) {
 		}
 	})
 }
+
+func TestADryRunWritesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		before := f.count(t, "SELECT COUNT(*) FROM territory_nodes")
+		res, err := f.svc.Import(f.ctx, f.admin, collection(feat{"420106001002005", "新网格", box(114.33, 30.50, 114.331, 30.501)}), true)
+		// It overlaps the south-east grid: rejected, dry run or not.
+		if !errs.Is(err, errs.Invalid) {
+			t.Fatalf("dry run of a bad file: %+v %v", res, err)
+		}
+		res, err = f.svc.Import(f.ctx, f.admin, collection(feat{gridSW, "第三网格（新）", box(114.30, 30.50, 114.32, 30.52)}), true)
+		if err != nil || !res.DryRun || res.Updated != 1 {
+			t.Fatalf("dry run: %+v %v", res, err)
+		}
+		if n := f.count(t, "SELECT COUNT(*) FROM territory_nodes"); n != before {
+			t.Fatal("a dry run wrote")
+		}
+		if _, err := f.svc.Import(f.ctx, auth.Actor{UserID: 9, Role: auth.GridWorker, Scope: district}, []byte("not json"), false); !errs.Is(err, errs.Forbidden) {
+			t.Fatalf("a grid worker learned parse problems: %v", err)
+		}
+	})
+}
