@@ -128,4 +128,3 @@ func geoBoxes(b orb.Bound, nx, ny int) []orb.Bound {
 func rectOf(b orb.Bound) orb.Polygon {
 	return orb.Polygon{{b.Min, {b.Max[0], b.Min[1]}, b.Max, {b.Min[0], b.Max[1]}, b.Min}}
 }
-

@@ -30,6 +30,7 @@ type snapshot struct {
 	index   *geo.Index
 	refs    map[string]NodeRef
 	paths   map[string]string
+	ids     map[string]int64
 }
 
 // NewLocator returns a locator over d; it is empty until the first Refresh.
@@ -79,12 +80,13 @@ func (l *Locator) Refresh(ctx context.Context) error {
 }
 
 func buildSnapshot(ctx context.Context, st store, q db.Querier) (*snapshot, error) {
-	s := &snapshot{refs: map[string]NodeRef{}, paths: map[string]string{}}
+	s := &snapshot{refs: map[string]NodeRef{}, paths: map[string]string{}, ids: map[string]int64{}}
 	var fs []geo.Feature
 	err := st.allCurrent(ctx, q, func(r locatorRow) error {
 		fs = append(fs, geo.Feature{Code: r.Code, Level: int(r.Level), Shape: r.Boundary})
 		s.refs[r.Code] = NodeRef{Code: r.Code, Kind: r.Level.String(), NameZH: r.NameZH, NameEN: r.NameEN}
 		s.paths[r.Code] = r.Path
+		s.ids[r.Code] = r.ID
 		return nil
 	})
 	if err != nil {
@@ -125,7 +127,7 @@ func (s *snapshot) locate(p orb.Point) Location {
 	if !ok {
 		return loc
 	}
-	loc.Inside, loc.Code, loc.Kind = true, code, s.refs[code].Kind
+	loc.Inside, loc.Code, loc.Kind, loc.Version = true, code, s.refs[code].Kind, s.ids[code]
 	for _, c := range strings.Split(s.paths[code], "/") {
 		if ref, ok := s.refs[c]; ok {
 			loc.Path = append(loc.Path, ref)

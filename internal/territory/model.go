@@ -68,7 +68,7 @@ func ParentCode(code string) string {
 
 // Node is one current or historical version of a place.
 type Node struct {
-	ID         int64              `json:"-"`
+	ID         int64              `json:"version"`
 	Code       string             `json:"code"`
 	Path       string             `json:"path"`
 	ParentCode string             `json:"parent,omitempty"`

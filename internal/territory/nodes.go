@@ -115,13 +115,18 @@ func WriteGeoJSON(w io.Writer, nodes []Node) error {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		props, err := json.Marshal(map[string]any{"code": n.Code, "name": n.NameZH, "name_en": n.NameEN, "kind": n.Kind(),
-			"parent": n.ParentCode, "population": n.Population, "households": n.Households})
+		props := map[string]any{"code": n.Code, "name": n.NameZH, "name_en": n.NameEN, "kind": n.Kind(),
+			"parent": n.ParentCode, "population": n.Population, "households": n.Households,
+			"version": n.ID, "valid_from": n.ValidFrom}
+		if n.ValidTo != nil {
+			props["valid_to"] = *n.ValidTo
+		}
+		propsJSON, err := json.Marshal(props)
 		if err != nil {
 			return err
 		}
 		bw.WriteString("\n{\"type\":\"Feature\",\"properties\":")
-		bw.Write(props)
+		bw.Write(propsJSON)
 		bw.WriteString(`,"geometry":`)
 		bw.WriteString(EncodeBoundary(n.Boundary))
 		bw.WriteByte('}')

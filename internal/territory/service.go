@@ -180,11 +180,15 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, actor auth.Actor, featu
 
 // Location is the answer of the locator.
 type Location struct {
-	Inside bool      `json:"inside"`
-	Code   string    `json:"code,omitempty"`
-	Kind   string    `json:"kind,omitempty"`
-	Path   []NodeRef `json:"path,omitempty"`
-	WGS84  orb.Point `json:"wgs84"`
+	Inside bool   `json:"inside"`
+	Code   string `json:"code,omitempty"`
+	// Version identifies the boundary version that decided the answer.
+	// Whatever is routed by the locator (a case) stores it with the code, so
+	// it keeps the grid it was routed to after the boundary changes.
+	Version int64     `json:"version,omitempty"`
+	Kind    string    `json:"kind,omitempty"`
+	Path    []NodeRef `json:"path,omitempty"`
+	WGS84   orb.Point `json:"wgs84"`
 }
 
 // NodeRef names a node.

@@ -122,6 +122,7 @@ func (store) version(ctx context.Context, q db.Querier) (int64, error) {
 
 // locatorRow is what the locator needs of a node.
 type locatorRow struct {
+	ID                         int64
 	Code, Path, NameZH, NameEN string
 	Level                      Level
 	Boundary                   orb.MultiPolygon
@@ -129,7 +130,7 @@ type locatorRow struct {
 
 // allCurrent streams every current node to fn, for building the locator.
 func (store) allCurrent(ctx context.Context, q db.Querier, fn func(locatorRow) error) error {
-	rows, err := q.QueryContext(ctx, "SELECT code, path, name_zh, name_en, level, boundary FROM territory_nodes WHERE valid_to IS NULL")
+	rows, err := q.QueryContext(ctx, "SELECT id, code, path, name_zh, name_en, level, boundary FROM territory_nodes WHERE valid_to IS NULL")
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (store) allCurrent(ctx context.Context, q db.Querier, fn func(locatorRow) e
 	for rows.Next() {
 		var r locatorRow
 		var boundary string
-		if err := rows.Scan(&r.Code, &r.Path, &r.NameZH, &r.NameEN, &r.Level, &boundary); err != nil {
+		if err := rows.Scan(&r.ID, &r.Code, &r.Path, &r.NameZH, &r.NameEN, &r.Level, &boundary); err != nil {
 			return err
 		}
 		if r.Boundary, err = DecodeBoundary(boundary); err != nil {

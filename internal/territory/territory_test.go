@@ -249,9 +249,10 @@ func TestBoundaryEditKeepsHistoryAndReachesOtherNodes(t *testing.T) {
 		if err := other.Locator().Refresh(f.ctx); err != nil {
 			t.Fatal(err)
 		}
-		pt := orb.Point{114.325, 30.51} // in SE now; in SW after the edit
-		if loc := other.Locator().Locate(pt); loc.Code != gridSE {
-			t.Fatalf("before: %s", loc.Code)
+		pt := orb.Point{114.325, 30.51}      // in SE now; in SW after the edit
+		routed := other.Locator().Locate(pt) // what a case reported here now would store
+		if routed.Code != gridSE || routed.Version == 0 {
+			t.Fatalf("before: %+v", routed)
 		}
 		f.svc.AddBuildings(f.ctx, f.admin, []territory.NewBuilding{{Name: "3号楼", Address: "中南路3号", Lng: pt[0], Lat: pt[1], Households: 40}})
 
@@ -280,6 +281,18 @@ func TestBoundaryEditKeepsHistoryAndReachesOtherNodes(t *testing.T) {
 		hist, err := f.svc.History(f.ctx, f.admin, gridSW)
 		if err != nil || len(hist) != 2 || hist[0].ValidTo == nil || hist[1].ValidTo != nil {
 			t.Fatalf("history: %+v %v", hist, err)
+		}
+		// The version the earlier routing used is still on record, unchanged,
+		// and still contains the point: the earlier answer stays explainable.
+		histSE, _ := f.svc.History(f.ctx, f.admin, gridSE)
+		var kept bool
+		for _, v := range histSE {
+			if v.ID == routed.Version && v.ValidTo != nil && geo.Contains(v.Boundary, pt) {
+				kept = true
+			}
+		}
+		if !kept || len(histSE) != 2 {
+			t.Fatalf("the boundary version %d used for earlier routing is gone: %+v", routed.Version, histSE)
 		}
 		bs, _ := f.svc.Buildings(f.ctx, f.admin, territory.BuildingFilter{})
 		if len(bs) != 1 || bs[0].GridCode != gridSW {
