@@ -10,11 +10,26 @@ const webDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = dirname(webDir);
 const vendorDir = join(repoRoot, 'internal', 'web', 'static', 'vendor');
 
+const modules = join(webDir, 'node_modules');
+const leaflet = join(modules, 'leaflet', 'dist');
+const geoman = join(modules, '@geoman-io', 'leaflet-geoman-free', 'dist');
+
+// leaflet.css finds its images under images/ next to itself, and Leaflet's
+// default marker icon is located through that stylesheet, so the images
+// keep their relative place.
 const assets = [
-  { from: join(webDir, 'node_modules', 'htmx.org', 'dist', 'htmx.min.js'), to: 'htmx.min.js' },
+  { from: join(modules, 'htmx.org', 'dist', 'htmx.min.js'), to: 'htmx.min.js' },
+  { from: join(leaflet, 'leaflet.js'), to: 'leaflet.js' },
+  { from: join(leaflet, 'leaflet.css'), to: 'leaflet.css' },
+  ...['layers.png', 'layers-2x.png', 'marker-icon.png', 'marker-icon-2x.png', 'marker-shadow.png'].map((img) => ({
+    from: join(leaflet, 'images', img),
+    to: join('images', img),
+  })),
+  { from: join(geoman, 'leaflet-geoman.min.js'), to: 'leaflet-geoman.min.js' },
+  { from: join(geoman, 'leaflet-geoman.css'), to: 'leaflet-geoman.css' },
 ];
 
-mkdirSync(vendorDir, { recursive: true });
+mkdirSync(join(vendorDir, 'images'), { recursive: true });
 let failed = false;
 for (const { from, to } of assets) {
   if (!existsSync(from)) {

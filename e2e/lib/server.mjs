@@ -1,5 +1,6 @@
 // Starts a real gridhall binary for a browser test: a fresh data directory,
-// a free loopback port, and a first administrator with a known password.
+// a free loopback port, and a first administrator with a known password
+// (startServer), or the seeded demo installation (startDemo).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -9,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'e2e admin password 2024';
+// Every demo account (admin, district, street, auditor, cs01…, gw01…) has
+// this password in the tests.
+export const DEMO_PASSWORD = 'e2e demo password 2024';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -31,7 +35,21 @@ function freePort() {
  * Starts `gridhall serve` and waits until GET /healthz answers 200.
  * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string}>}
  */
-export async function startServer() {
+export function startServer() {
+  return start('serve', { GRIDHALL_ADMIN_PASSWORD: ADMIN_PASSWORD });
+}
+
+/**
+ * Starts `gridhall demo`, which seeds the demo street (4 communities, about
+ * 20 grids, buildings, staff and accounts) into its empty data directory
+ * and serves it; every account's password is DEMO_PASSWORD.
+ * @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string}>}
+ */
+export function startDemo() {
+  return start('demo', { GRIDHALL_DEMO_PASSWORD: DEMO_PASSWORD });
+}
+
+async function start(command, extraEnv) {
   const bin = process.env.GRIDHALL_BIN;
   if (!bin) {
     throw new Error('GRIDHALL_BIN must name the gridhall binary (absolute path)');
@@ -39,8 +57,8 @@ export async function startServer() {
   const dataDir = await mkdtemp(join(tmpdir(), 'gridhall-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'text'], {
-    env: { ...process.env, GRIDHALL_ADMIN_PASSWORD: ADMIN_PASSWORD },
+  const proc = spawn(bin, [command, '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'text'], {
+    env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Keep the server's output to explain a failure; only the tail matters.

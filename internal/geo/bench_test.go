@@ -55,6 +55,21 @@ func BenchmarkLocate(b *testing.B) {
 	}
 }
 
+// BenchmarkLocateTerritory is BenchmarkLocate over a whole territory tree
+// on the same box: a district, streets, communities, the 50,000 grids (some
+// missing) and micro-grids, so lookups also fall back to parents.
+func BenchmarkLocateTerritory(b *testing.B) {
+	_, pts := benchData()
+	fs, _ := territoryTree(benchBox, benchNX, benchNY, 1)
+	ix := Build(fs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.Locate(pts[i%len(pts)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
+
 // BenchmarkLocateRTree is the alternative the index was measured against:
 // an R-tree over the features' bounding boxes, then Contains on every hit.
 func BenchmarkLocateRTree(b *testing.B) {
@@ -94,4 +109,63 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportMetric(float64(int64(ms.HeapAlloc)-int64(before))/(1<<20), "index-MiB")
 	b.ReportMetric(float64(len(keep.cand))/float64(len(keep.cells)-1), "candidates/cell")
 	runtime.KeepAlive(keep)
+}
+
+// The validation benchmarks run on the shapes an import of the benchmark
+// city checks: every grid, each grid against its community (a block of 6×4
+// grids, dissolved), and each grid against its eastern neighbour.
+var benchBlocks = sync.OnceValue(func() []orb.MultiPolygon {
+	fs, _ := benchData()
+	blocks := make([]orb.MultiPolygon, len(fs))
+	byBlock := map[int][]orb.Polygon{}
+	for k, f := range fs {
+		byBlock[(k/benchNX/4)*1000+(k%benchNX)/6] = append(byBlock[(k/benchNX/4)*1000+(k%benchNX)/6], f.Shape[0])
+	}
+	dissolved := map[int]orb.MultiPolygon{}
+	for key, ps := range byBlock {
+		dissolved[key] = Dissolve(ps)
+	}
+	for k := range fs {
+		blocks[k] = dissolved[(k/benchNX/4)*1000+(k%benchNX)/6]
+	}
+	return blocks
+})
+
+func BenchmarkCheckShape(b *testing.B) {
+	fs, _ := benchData()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p := CheckShape(fs[i%len(fs)].Shape); p != nil {
+			b.Fatal(p)
+		}
+	}
+}
+
+func BenchmarkWithin(b *testing.B) {
+	fs, _ := benchData()
+	blocks := benchBlocks()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(fs)
+		if !Within(fs[k].Shape, blocks[k], 1) {
+			b.Fatalf("grid %d is not within its community", k)
+		}
+	}
+}
+
+func BenchmarkOverlaps(b *testing.B) {
+	fs, _ := benchData()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % (len(fs) - 1)
+		if k%benchNX == benchNX-1 {
+			k--
+		}
+		if Overlaps(fs[k].Shape, fs[k+1].Shape, 1) {
+			b.Fatalf("grids %d and %d overlap", k, k+1)
+		}
+	}
 }

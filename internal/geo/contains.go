@@ -88,12 +88,23 @@ func orient(ax, ay, bx, by, cx, cy float64) int {
 			return -1
 		}
 	}
+	// A point at either end, common when edges of one ring are related,
+	// needs no arithmetic.
+	if cx == ax && cy == ay || cx == bx && cy == by || ax == bx && ay == by {
+		return 0
+	}
 	return orientExact(ax, ay, bx, by, cx, cy, det)
 }
 
-// orientExact computes the orientation in rational arithmetic. Coordinates
-// that are not finite have no exact value; their float64 result (or 0 for
-// NaN) is returned so that every input gets an answer without a panic.
+// orientExact decides the orientation exactly. Within a wide range of
+// magnitudes it uses error-free transformations: each coordinate difference
+// becomes an exact two-term sum, each product of those an exact sum of
+// products split with FMA, and the sign of the 16-term total is read from
+// its nonoverlapping expansion, all without allocating. Outside that range
+// (where products could underflow or overflow) it falls back to rational
+// arithmetic. Coordinates that are not finite have no exact value; their
+// float64 result (or 0 for NaN) is returned so that every input gets an
+// answer without a panic.
 func orientExact(ax, ay, bx, by, cx, cy, det float64) int {
 	for _, v := range [...]float64{ax, ay, bx, by, cx, cy} {
 		if math.IsInf(v, 0) || math.IsNaN(v) {
@@ -106,6 +117,89 @@ func orientExact(ax, ay, bx, by, cx, cy, det float64) int {
 			return 0
 		}
 	}
+	var d [4][2]float64 // bx-ax, cy-ay, by-ay, cx-ax as exact hi+lo pairs
+	d[0][0], d[0][1] = twoDiff(bx, ax)
+	d[1][0], d[1][1] = twoDiff(cy, ay)
+	d[2][0], d[2][1] = twoDiff(by, ay)
+	d[3][0], d[3][1] = twoDiff(cx, ax)
+	for _, pair := range d {
+		for _, v := range pair {
+			if a := math.Abs(v); v != 0 && (a < 0x1p-450 || a > 0x1p450 || math.IsInf(v, 0)) {
+				return orientRat(ax, ay, bx, by, cx, cy)
+			}
+		}
+	}
+	var e [17]float64
+	n := 0
+	for i := range 2 {
+		for j := range 2 {
+			p, q := twoProduct(d[0][i], d[1][j])
+			n = growExpansion(e[:], n, p)
+			n = growExpansion(e[:], n, q)
+			p, q = twoProduct(d[2][i], d[3][j])
+			n = growExpansion(e[:], n, -p)
+			n = growExpansion(e[:], n, -q)
+		}
+	}
+	// The components do not overlap and grow in magnitude, so the last
+	// nonzero one carries the sign of the sum.
+	for k := n - 1; k >= 0; k-- {
+		switch {
+		case e[k] > 0:
+			return 1
+		case e[k] < 0:
+			return -1
+		}
+	}
+	return 0
+}
+
+// twoDiff returns s, err with s = fl(a-b) and s+err = a-b exactly.
+func twoDiff(a, b float64) (float64, float64) {
+	s := a - b
+	bv := a - s
+	av := s + bv
+	return s, (a - av) + (bv - b)
+}
+
+// twoSum returns s, err with s = fl(a+b) and s+err = a+b exactly.
+func twoSum(a, b float64) (float64, float64) {
+	s := a + b
+	bv := s - a
+	av := s - bv
+	return s, (a - av) + (b - bv)
+}
+
+// twoProduct returns p, err with p = fl(a·b) and p+err = a·b exactly (no
+// underflow or overflow: the caller keeps magnitudes in range).
+func twoProduct(a, b float64) (float64, float64) {
+	p := a * b
+	return p, math.FMA(a, b, -p)
+}
+
+// growExpansion adds b to the nonoverlapping expansion e[:n] (smallest
+// component first), in place, dropping zero components; Shewchuk's
+// GROW-EXPANSION-ZEROELIM. It returns the new length.
+func growExpansion(e []float64, n int, b float64) int {
+	q, h := b, 0
+	for i := range n {
+		var err float64
+		q, err = twoSum(q, e[i])
+		if err != 0 {
+			e[h] = err
+			h++
+		}
+	}
+	if q != 0 || h == 0 {
+		e[h] = q
+		h++
+	}
+	return h
+}
+
+// orientRat is the orientation in rational arithmetic, for magnitudes the
+// float64 expansion cannot hold exactly.
+func orientRat(ax, ay, bx, by, cx, cy float64) int {
 	var rax, ray, t1, t2, u big.Rat
 	rax.SetFloat64(ax)
 	ray.SetFloat64(ay)

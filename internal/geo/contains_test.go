@@ -157,6 +157,7 @@ func TestContainsPartition(t *testing.T) {
 			onEdge++
 		}
 	}
+	t.Logf("%d of %d points lie exactly on a cell boundary", onEdge, len(pts))
 	if onEdge < 10_000 {
 		t.Errorf("only %d of the points lie on a cell's boundary; the test needs many", onEdge)
 	}

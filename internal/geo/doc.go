@@ -13,10 +13,13 @@
 //	(yi > y) != (yj > y)  and  x < xi + (y-yi)·(xj-xi)/(yj-yi)
 //
 // and the point is inside when the count is odd. The comparison is decided
-// exactly, as if in real arithmetic (a floating-point filter with an exact
-// rational fallback for the rare near-degenerate case), so the rule holds to
-// the last bit and does not depend on the direction in which a shared edge
-// is walked. A polygon contains a point inside its exterior ring and inside
+// exactly, as if in real arithmetic: it is the sign of an orientation
+// determinant, computed in float64 with Shewchuk's error bound and, in the
+// rare case the bound cannot vouch for the sign, recomputed exactly with
+// error-free transformations (FMA products, expansion sums). So the rule holds
+// to the last bit and does not depend on the direction in which a shared edge
+// is walked; computing xIntersect in floating point instead puts points near
+// an edge in both neighbours or in neither. A polygon contains a point inside its exterior ring and inside
 // none of its holes; a multipolygon contains a point that any member contains.
 //
 // The consequence is what makes routing deterministic. The rule decides every
@@ -31,8 +34,8 @@
 //
 // # Locating points
 //
-// Build lays a uniform grid of cells over the features' extent (about four
-// cells per feature). For each cell it records the deepest feature that covers
+// Build lays a uniform grid of cells over the features' extent (about
+// sixteen cells per feature). For each cell it records the deepest feature that covers
 // the whole cell (found once per run of untouched cells with one
 // point-in-polygon test) and, ordered deepest first, the features whose
 // boundary passes through the cell; features outranked by the covering one are
@@ -42,9 +45,16 @@
 // far larger than the rounding of the cell computation, so a cell's "covered"
 // verdict is exact for every point that maps to it. Rings with many edges get
 // a per-ring index of horizontal bands, so a district with thousands of
-// vertices costs a few edge tests, not thousands. BENCH.md has the figures and
-// the comparison with an R-tree over bounding boxes, which is several times
-// slower because every hit needs a tree descent and then full polygon tests.
+// vertices costs a few edge tests, not thousands. Each feature's rings are
+// stored as one contiguous run of float64s, so testing a candidate touches
+// one stretch of memory; with random points the lookup is bound by cache
+// misses, not arithmetic. BENCH.md has the figures: about three million
+// lookups a second on one core for 50,000 grids, against under one million
+// for an R-tree over bounding boxes followed by Contains (every lookup
+// descends the tree, then tests whole polygons) and about ten thousand for
+// PostGIS. The grid's weakness is features spread very unevenly (one far-off
+// feature stretches the grid and crowds the rest into few cells); territory
+// data is compact, so it is not a concern here.
 //
 // # Validation
 //

@@ -67,7 +67,7 @@ const (
 // Tuning, chosen with BenchmarkLocate (see BENCH.md).
 const (
 	cellsPerFeature = 16      // grid cells per indexed feature
-	maxCells        = 1 << 23 // cap on the grid's memory (64 MiB of cell table)
+	maxCells        = 1 << 22 // cap on the grid's memory (32 MiB of cell table)
 	bandMinEdges    = 48      // rings with more edges get a band index
 	edgesPerBand    = 4       // average edges per band
 )
@@ -105,7 +105,7 @@ func Build(fs []Feature) *Index {
 		minX, minY = math.Min(minX, ix.data[o]), math.Min(minY, ix.data[o+1])
 		maxX, maxY = math.Max(maxX, ix.data[o+2]), math.Max(maxY, ix.data[o+3])
 	}
-	ix.layGrid(minX, minY, maxX, maxY)
+	ix.layGrid(offs, minX, minY, maxX, maxY)
 	ix.fillCells(offs, levels)
 	return ix
 }
@@ -233,22 +233,38 @@ func (ix *Index) bandRing(xy []float64, minY, maxY float64, edges int) bandTable
 	return bt
 }
 
-// layGrid chooses the cell grid: about cellsPerFeature cells per feature,
-// square-ish in degrees, over the features' extent padded by a relative 1e-9
-// so that the cell computation never rounds a point of a feature out of range.
-func (ix *Index) layGrid(minX, minY, maxX, maxY float64) {
+// layGrid chooses the cell grid over the features' extent, padded by a
+// relative 1e-9 so that the cell computation never rounds a point of a
+// feature out of range. It aims at cellsPerFeature cells per feature, and at
+// least so many cells that a feature of median size spans about
+// cellsPerFeature of them: the two agree for a compact territory, and the
+// second keeps cells small when features are spread over a wide area with
+// empty land between them. maxCells caps the memory either way.
+func (ix *Index) layGrid(offs []uint32, minX, minY, maxX, maxY float64) {
 	w, h := maxX-minX, maxY-minY
-	target := min(cellsPerFeature*len(ix.codes), maxCells)
+	target := float64(cellsPerFeature * len(offs))
+	if w > 0 && h > 0 {
+		ws, hs := make([]float64, len(offs)), make([]float64, len(offs))
+		for k, o := range offs {
+			ws[k], hs[k] = ix.data[o+2]-ix.data[o], ix.data[o+3]-ix.data[o+1]
+		}
+		slices.Sort(ws)
+		slices.Sort(hs)
+		if mw, mh := ws[len(ws)/2], hs[len(hs)/2]; mw > 0 && mh > 0 {
+			target = max(target, w/mw*h/mh*cellsPerFeature)
+		}
+	}
+	n := int(min(target, maxCells))
 	nx, ny := 1, 1
 	switch {
 	case w > 0 && h > 0:
-		nx = int(math.Round(math.Sqrt(float64(target) * w / h)))
-		nx = min(max(nx, 1), target)
-		ny = max(1, target/nx)
+		nx = int(math.Round(math.Sqrt(float64(n) * w / h)))
+		nx = min(max(nx, 1), n)
+		ny = max(1, n/nx)
 	case w > 0:
-		nx = target
+		nx = n
 	case h > 0:
-		ny = target
+		ny = n
 	}
 	ix.nx, ix.ny = nx, ny
 	ix.fnx, ix.fny = float64(nx), float64(ny)

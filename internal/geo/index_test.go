@@ -236,3 +236,36 @@ func reverse(r orb.Ring) orb.Ring {
 	}
 	return out
 }
+
+// TestLocateSpreadOut covers territories far apart (two towns 100 km apart
+// with empty land between), where the grid of cells must stay fine enough
+// around each. (Much farther apart, maxCells caps the grid and lookups slow
+// down gracefully, still exact.)
+func TestLocateSpreadOut(t *testing.T) {
+	b1 := orb.Bound{Min: orb.Point{114.2, 30.5}, Max: orb.Point{114.26, 30.54}}
+	b2 := orb.Bound{Min: orb.Point{115.2, 31.5}, Max: orb.Point{115.26, 31.54}}
+	fs1, cells1 := territoryTree(b1, 30, 20, 31)
+	fs2, cells2 := territoryTree(b2, 30, 20, 32)
+	for k := range fs2 {
+		fs2[k].Code = "b" + fs2[k].Code
+	}
+	fs := append(fs1, fs2...)
+	ix := Build(fs)
+	most := uint32(0)
+	for c := 0; c+1 < len(ix.cells); c++ {
+		most = max(most, ix.cells[c+1].start-ix.cells[c].start)
+	}
+	if most > 12 {
+		t.Errorf("a cell has %d candidates; the grid is too coarse", most)
+	}
+	bi := newBrute(fs)
+	rng := rand.New(rand.NewPCG(13, 14))
+	pts := append(testPoints(rng, b1, cells1, 10_000), testPoints(rng, b2, cells2, 10_000)...)
+	for _, p := range pts {
+		got, ok := ix.Locate(p)
+		want, wantOK := bi.locate(p)
+		if got != want || ok != wantOK {
+			t.Fatalf("Locate(%v) = %q, %v; brute force says %q, %v", p, got, ok, want, wantOK)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func Within(inner, outer orb.MultiPolygon, tolMeters float64) bool {
 	tol := clampTol(tolMeters)
 	pl := newPlane(Bound(inner).Union(Bound(outer)))
 	in, out := pl.project(inner), pl.project(outer)
-	if !Bound(out).Pad(tol + minTol).Contains(Bound(in).Min) || !Bound(out).Pad(tol+minTol).Contains(Bound(in).Max) {
+	if !Bound(out).Pad(tol+minTol).Contains(Bound(in).Min) || !Bound(out).Pad(tol+minTol).Contains(Bound(in).Max) {
 		return false
 	}
 	oe := newEdgeSet(out)

@@ -56,6 +56,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				{"user_password", a.post("/admin/users/"+strconv.FormatInt(admin.ID, 10)+"/password",
 					url.Values{"csrf": {a.csrf()}, "password": {"short"}}), http.StatusBadRequest},
 				{"audit", au.get("/audit"), http.StatusOK},
+				{"map", a.get("/map"), http.StatusOK},
 			}
 			var covered []string
 			for _, p := range pages {

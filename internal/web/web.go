@@ -20,6 +20,7 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/territory"
 )
 
 // Deps are the services and settings the web face needs.
@@ -31,6 +32,12 @@ type Deps struct {
 	Clock      clock.Clock
 	TrustProxy bool
 	Version    string
+	// Territory serves the map page's heading; nil leaves it out.
+	Territory *territory.Service
+	// MapTileURL is an optional tile layer under the map's boundaries
+	// ("https://tiles.example.org/{z}/{x}/{y}.png"); empty draws them on a
+	// plain background, which works offline.
+	MapTileURL string
 }
 
 // Web serves the HTML pages. It is immutable after New and safe for
@@ -43,6 +50,8 @@ type Web struct {
 	clock      clock.Clock
 	trustProxy bool
 	version    string
+	territory  *territory.Service
+	mapTileURL string
 
 	pages    map[string]*template.Template // page name → layout with that page's blocks
 	staticFS fs.FS
@@ -66,6 +75,7 @@ func New(d Deps) (*Web, error) {
 	return &Web{
 		auth: d.Auth, audit: d.Audit, i18n: d.I18n, log: d.Log, clock: d.Clock,
 		trustProxy: d.TrustProxy, version: d.Version,
+		territory: d.Territory, mapTileURL: d.MapTileURL,
 		pages: pages, staticFS: staticFS, assets: assets,
 	}, nil
 }
@@ -110,6 +120,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"POST /admin/users/{id}/enable", w.enableUser, signedIn | csrf},
 		{"POST /admin/users/{id}/password", w.resetPassword, signedIn | csrf},
 		{"GET /audit", w.auditPage, signedIn},
+		{"GET /map", w.mapPage, signedIn},
 		{"GET /setup", w.setupPage, 0},
 		{"POST /setup", w.setup, 0},
 	}
