@@ -98,6 +98,12 @@ func (a *API) territoryImport(w http.ResponseWriter, r *http.Request, actor auth
 	}
 	dry := r.URL.Query().Get("dry_run") == "true"
 	res, err := a.d.Territory.Import(r.Context(), actor, data, dry)
+	return a.writeImportResult(w, r, res, err)
+}
+
+// writeImportResult answers an import or a boundary edit: the counts, or
+// the rejection with every problem.
+func (a *API) writeImportResult(w http.ResponseWriter, r *http.Request, res territory.ImportResult, err error) error {
 	if err != nil {
 		if len(res.Problems) > 0 {
 			a.writeProblems(w, r, err, res.Problems)
@@ -135,15 +141,7 @@ func (a *API) territoryBoundary(w http.ResponseWriter, r *http.Request, actor au
 		return err
 	}
 	res, err := a.d.Territory.UpdateBoundary(r.Context(), actor, r.PathValue("code"), in.Geometry)
-	if err != nil {
-		if len(res.Problems) > 0 {
-			a.writeProblems(w, r, err, res.Problems)
-			return nil
-		}
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, res)
-	return nil
+	return a.writeImportResult(w, r, res, err)
 }
 
 func (a *API) gridStaff(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
