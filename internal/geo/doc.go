@@ -48,7 +48,7 @@
 // vertices costs a few edge tests, not thousands. Each feature's rings are
 // stored as one contiguous run of float64s, so testing a candidate touches
 // one stretch of memory; with random points the lookup is bound by cache
-// misses, not arithmetic. BENCH.md has the figures: about three million
+// misses, not arithmetic. BENCHMARKS.md (repository root) has the figures: about three million
 // lookups a second on one core for 50,000 grids, against under one million
 // for an R-tree over bounding boxes followed by Contains (every lookup
 // descends the tree, then tests whole polygons) and about ten thousand for

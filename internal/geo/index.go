@@ -64,7 +64,7 @@ const (
 	ringHdr = 6
 )
 
-// Tuning, chosen with BenchmarkLocate (see BENCH.md).
+// Tuning, chosen with BenchmarkLocate (see BENCHMARKS.md at the repository root).
 const (
 	cellsPerFeature = 16      // grid cells per indexed feature
 	maxCells        = 1 << 22 // cap on the grid's memory (32 MiB of cell table)
