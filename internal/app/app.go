@@ -152,7 +152,7 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
-		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix),
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -15,7 +16,14 @@ import (
 // TooLarge, an undecodable one Invalid: bad input never becomes a 500.
 func parseForm(r *http.Request) error {
 	const op = "web.parseForm"
-	if err := r.ParseForm(); err != nil {
+	parse := r.ParseForm
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// ParseForm leaves multipart bodies alone, and the anti-forgery token
+		// travels inside them. Uploads beyond this much memory spill to
+		// temporary files, which the server removes after the request.
+		parse = func() error { return r.ParseMultipartForm(8 << 20) }
+	}
+	if err := parse(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return errs.E(errs.TooLarge, op, "error.too_large")

@@ -35,13 +35,14 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 
 			admin := e.user("admin", auth.SystemAdmin, "", false)
 			e.user("auditor", auth.Auditor, "", false)
+			e.user("district", auth.DistrictAdmin, "420106", false)
 			signedIn := func(name string) *browser {
 				b := e.browser("")
 				b.cookies["lang"] = &http.Cookie{Name: "lang", Value: lang}
 				b.signIn(name)
 				return b
 			}
-			a, au := signedIn("admin"), signedIn("auditor")
+			a, au, da := signedIn("admin"), signedIn("auditor"), signedIn("district")
 			pages := []struct {
 				template string
 				res      response
@@ -57,6 +58,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 					url.Values{"csrf": {a.csrf()}, "password": {"short"}}), http.StatusBadRequest},
 				{"audit", au.get("/audit"), http.StatusOK},
 				{"map", a.get("/map"), http.StatusOK},
+				{"territory", da.get("/territory"), http.StatusOK},
 			}
 			var covered []string
 			for _, p := range pages {

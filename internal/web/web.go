@@ -121,6 +121,9 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"POST /admin/users/{id}/password", w.resetPassword, signedIn | csrf},
 		{"GET /audit", w.auditPage, signedIn},
 		{"GET /map", w.mapPage, signedIn},
+		{"GET /territory", w.territoryFilesPage, signedIn},
+		{"POST /territory/import", w.territoryImport, signedIn | csrf},
+		{"GET /territory/export", w.territoryExport, signedIn},
 		{"GET /setup", w.setupPage, 0},
 		{"POST /setup", w.setup, 0},
 	}
