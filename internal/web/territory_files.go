@@ -32,7 +32,9 @@ type problemRow struct {
 
 // CanManageTerritory reports whether the actor may import and edit
 // boundaries in their own scope.
-func (p *page) CanManageTerritory() bool { return auth.Can(p.Actor, auth.ManageTerritory, p.Actor.Scope) }
+func (p *page) CanManageTerritory() bool {
+	return auth.Can(p.Actor, auth.ManageTerritory, p.Actor.Scope)
+}
 
 // requireTerritoryManager lets only those who manage the territory in their
 // own scope (district administrators) reach the boundary files; actions that
