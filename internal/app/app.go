@@ -91,9 +91,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute,
 		LoginMaxFailures: cfg.LoginMaxFailures, LoginIPMaxFailures: cfg.LoginIPMaxFailures, LoginWindow: cfg.LoginWindow,
 	})
+	terr := territory.NewService(d, al, authSvc, c, cfg.BoundaryTolerance)
+	authSvc.SetScopeCheck(terr.ScopeKnown)
 	return &App{
-		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc,
-		Territory: territory.NewService(d, al, authSvc, c, cfg.BoundaryTolerance),
+		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc, Territory: terr,
 	}, nil
 }
 

@@ -36,6 +36,15 @@ type Service struct {
 	// dummyHash is checked against when an account does not exist, so that a
 	// failed login takes the same time whether or not the name is known.
 	dummyHash string
+	// scopeKnown, when set, tells whether a scope path names a place of the
+	// territory. The territory capability provides it; auth cannot import it.
+	scopeKnown func(ctx context.Context, path string) (bool, error)
+}
+
+// SetScopeCheck installs the check that a staff scope names a real place.
+// The composition root calls it once, before serving.
+func (s *Service) SetScopeCheck(known func(ctx context.Context, path string) (bool, error)) {
+	s.scopeKnown = known
 }
 
 // NewService returns the account service.
@@ -311,7 +320,17 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 	if !Can(actor, ManageAccounts, "") && !Can(actor, ManageAccounts, in.Scope) {
 		return User{}, errs.E(errs.Forbidden, op, "error.forbidden")
 	}
-	if f := in.validate(); len(f) > 0 {
+	f := in.validate()
+	if _, bad := f["scope"]; !bad && in.Scope != "" && s.scopeKnown != nil {
+		known, err := s.scopeKnown(ctx, in.Scope)
+		if err != nil {
+			return User{}, errs.Wrap(op, err)
+		}
+		if !known {
+			f["scope"] = "error.scope.unknown"
+		}
+	}
+	if len(f) > 0 {
 		return User{}, errs.Fields(op, f)
 	}
 	if !Can(actor, ManageAccounts, in.Scope) {

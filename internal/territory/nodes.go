@@ -173,3 +173,19 @@ func (s *Service) History(ctx context.Context, actor auth.Actor, code string) ([
 	}
 	return ns, nil
 }
+
+// ScopeKnown reports whether a scope path names a current place. Before any
+// territory has been imported every well-formed path is accepted, so that a
+// new installation can create its staff before its boundaries.
+func (s *Service) ScopeKnown(ctx context.Context, path string) (bool, error) {
+	v, err := s.st.version(ctx, s.db)
+	if err != nil || v == 0 {
+		return true, err
+	}
+	code := path[strings.LastIndexByte(path, '/')+1:]
+	n, err := s.st.currentNode(ctx, s.db, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && n.Path == path, err
+}

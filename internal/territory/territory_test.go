@@ -443,3 +443,27 @@ func TestADryRunWritesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestStaffScopesMustNameRealPlacesOnceATerritoryExists(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixtureEmpty(t, d)
+		f.auth.SetScopeCheck(f.svc.ScopeKnown)
+		console := auth.SystemActor("t")
+		mk := func(name, scope string) error {
+			_, err := f.auth.CreateUser(f.ctx, console, auth.NewUser{Username: name, Password: "password-" + name, Role: auth.CommunityStaff, Scope: scope})
+			return err
+		}
+		if err := mk("early", "420999001002"); err != nil {
+			t.Fatalf("before any territory, a well-formed scope is accepted: %v", err)
+		}
+		if _, err := f.svc.Import(f.ctx, f.admin, baseTerritory(), false); err != nil {
+			t.Fatal(err)
+		}
+		if err := mk("late", "420999001002"); errs.As(err).Fields["scope"] != "error.scope.unknown" {
+			t.Fatalf("a scope outside the territory was accepted: %v", err)
+		}
+		if err := mk("right", community); err != nil {
+			t.Fatalf("a real community refused: %v", err)
+		}
+	})
+}
