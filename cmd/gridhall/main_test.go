@@ -59,7 +59,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"serve", "--help"}, {"migrate", "--help"}, {"user", "add", "--help"}, {"user", "passwd", "--help"},
 		{"user", "list", "--help"}, {"user", "disable", "--help"}, {"token", "create", "--help"},
 		{"token", "revoke", "--help"}, {"audit", "verify", "--help"}, {"version", "--help"}, {"--help"},
-		{"territory", "import", "--help"}, {"territory", "export", "--help"}, {"demo", "--help"},
+		{"territory", "import", "--help"}, {"territory", "export", "--help"}, {"territory", "assign", "--help"}, {"demo", "--help"},
 	}
 	for _, args := range cases {
 		code, out, errOut := cli(t, "", args...)
@@ -366,6 +366,15 @@ func TestTerritoryChangeReachesEveryNode(t *testing.T) {
 	}
 	if code, _, errOut := cli(t, "district-password\n", "user", "add", "--username", "district", "--role", "district_admin", "--scope", "420106", "--db", dsn); code != 0 {
 		t.Fatal(errOut)
+	}
+	if code, _, errOut := cli(t, "worker-password\n", "user", "add", "--username", "gw", "--role", "grid_worker", "--scope", "420106001001", "--db", dsn); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, out, errOut := cli(t, "", "territory", "assign", "420106001001001", "gw", "--db", dsn); code != 0 || !strings.Contains(out, "gw is now worker of grid 420106001001001") {
+		t.Fatalf("assign: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, "", "territory", "assign", "420106001001", "gw", "--db", dsn); code != 1 || !strings.Contains(errOut, "--grid: Staff are assigned to grids only") {
+		t.Fatalf("assign to a community: %d %s", code, errOut)
 	}
 	_, token, _ := cli(t, "", "token", "create", "--user", "district", "--name", "t", "--scopes", "read,write", "--db", dsn)
 	token = strings.TrimSpace(token)

@@ -15,8 +15,9 @@ import (
 )
 
 func runTerritory(e env, args []string) error {
-	return dispatch(e, "territory", map[string]func(env, []string) error{"import": territoryImport, "export": territoryExport},
-		"import|export", args)
+	return dispatch(e, "territory", map[string]func(env, []string) error{
+		"import": territoryImport, "export": territoryExport, "assign": territoryAssign, "unassign": territoryUnassign,
+	}, "import|export|assign|unassign", args)
 }
 
 // territoryActor is the console acting as a district administrator: the
@@ -105,6 +106,30 @@ func territoryExport(e env, args []string) error {
 		if out != "-" {
 			fmt.Fprintf(e.stderr, "exported %d nodes to %s\n", len(nodes), out)
 		}
+		return nil
+	})
+}
+
+func territoryAssign(e env, args []string) error {
+	var duty string
+	flags := func(fs *flag.FlagSet) {
+		fs.StringVar(&duty, "duty", "worker", "worker (专职网格员) or leader (网格长)")
+	}
+	return dataCommand(e, "territory assign", "territory assign [--duty worker|leader] GRID USERNAME", args, 2, flags, func(a *app.App, pos []string) error {
+		if err := a.Territory.Assign(e.ctx, territoryActor(), pos[0], pos[1], territory.Duty(duty)); err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(e.stdout, "%s is now %s of grid %s\n", pos[1], duty, pos[0])
+		return nil
+	})
+}
+
+func territoryUnassign(e env, args []string) error {
+	return dataCommand(e, "territory unassign", "territory unassign GRID USERNAME", args, 2, nil, func(a *app.App, pos []string) error {
+		if err := a.Territory.Unassign(e.ctx, territoryActor(), pos[0], pos[1]); err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(e.stdout, "%s no longer works in grid %s\n", pos[1], pos[0])
 		return nil
 	})
 }
