@@ -86,7 +86,8 @@ func (w *Web) territoryImport(rw http.ResponseWriter, r *http.Request) error {
 	for _, pr := range res.Problems {
 		row := problemRow{Code: pr.Code, Message: w.i18n.T(lang, pr.Reason), Other: pr.Other}
 		if pr.Index >= 0 {
-			row.Where = w.i18n.T(lang, "territory.files.feature", pr.Index)
+			// People count features from one; the API's index counts from zero.
+			row.Where = w.i18n.T(lang, "territory.files.feature", pr.Index+1)
 		}
 		d.Problems = append(d.Problems, row)
 	}

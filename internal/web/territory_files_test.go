@@ -42,7 +42,7 @@ func TestBoundaryFilesPage(t *testing.T) {
 {"type":"Feature","properties":{"code":"abc","name":"坏码"},"geometry":{"type":"Polygon","coordinates":[[[114.30,30.50],[114.31,30.50],[114.31,30.51],[114.30,30.50]]]}}]}`
 	res := d.upload("bad.geojson", bad, false)
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Body, "overlaps a neighbouring place") ||
-		!strings.Contains(res.Body, "Feature 1") || !strings.Contains(res.Body, "6, 9, 12, 15 or 18 digits") {
+		!strings.Contains(res.Body, "Feature 2") || !strings.Contains(res.Body, "6, 9, 12, 15 or 18 digits") {
 		t.Fatalf("bad file: %d %s", res.StatusCode, res.Body)
 	}
 	good := `{"type":"FeatureCollection","features":[
