@@ -23,7 +23,7 @@ FUZZTIME ?= 10s
 
 NPM_CI := npm ci --no-audit --no-fund
 
-.PHONY: help deps system-deps node-deps staticcheck assets build run demo lint \
+.PHONY: help deps system-deps node-deps staticcheck assets build run demo bench-locate lint \
 	test test-go e2e bench fuzz clean distclean
 
 help:
@@ -132,6 +132,10 @@ e2e: build e2e/node_modules/.package-lock.json
 
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The point→grid locator beside PostGIS on the same polygons and points.
+bench-locate:
+	scripts/bench-locate.sh
 
 fuzz: assets
 	@targets=$$($(GO) test -list '^Fuzz' ./... | awk ' \
