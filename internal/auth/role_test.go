@@ -227,3 +227,26 @@ func TestAGridWorkerActsInExactlyTheAssignedGrids(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeSQL(t *testing.T) {
+	cases := []struct {
+		scopes []string
+		sql    string
+		args   int
+	}{
+		{nil, "FALSE", 0},
+		{[]string{""}, "TRUE", 0},
+		{[]string{"420106", ""}, "TRUE", 0},
+		{[]string{"420106/420106001"}, "p = $3 OR p LIKE $4", 2},
+		{[]string{"a", "b"}, "p = $3 OR p LIKE $4 OR p = $5 OR p LIKE $6", 4},
+	}
+	for _, c := range cases {
+		sql, args := ScopeSQL("p", c.scopes, 3)
+		if sql != c.sql || len(args) != c.args {
+			t.Errorf("ScopeSQL(%v) = %q %v", c.scopes, sql, args)
+		}
+	}
+	if _, args := ScopeSQL("p", []string{"420106"}, 1); args[1] != "420106/%" {
+		t.Errorf("prefix argument %v", args)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/db"
 )
 
@@ -180,23 +181,7 @@ func placeholders(vals []string, offset int) (string, []any) {
 	return b.String(), args
 }
 
-// scopeCondition is the SQL for "column lies inside one of the scopes",
-// numbering its placeholders from first. An empty scope ("") matches all.
-func scopeCondition(column string, scopes []string, first int) (string, []any) {
-	var parts []string
-	var args []any
-	for _, s := range scopes {
-		if s == "" {
-			return "TRUE", nil
-		}
-		n := first + len(args)
-		parts = append(parts, column+" = $"+itoa(n)+" OR "+column+" LIKE $"+itoa(n+1))
-		args = append(args, s, s+"/%")
-	}
-	if len(parts) == 0 {
-		return "FALSE", nil
-	}
-	return strings.Join(parts, " OR "), args
-}
+// scopeCondition is auth.ScopeSQL: the territory's tables carry scope paths too.
+var scopeCondition = auth.ScopeSQL
 
 func itoa(n int) string { return strconv.Itoa(n) }
