@@ -13,6 +13,7 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -21,6 +22,7 @@ type Deps struct {
 	Auth      *auth.Service
 	Audit     *audit.Log
 	Territory *territory.Service
+	People    *people.Service
 	I18n      *i18n.Bundle
 	Log       *slog.Logger
 }
@@ -47,6 +49,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/tokens/{id}", a.handle(a.revokeToken, "write"))
 	mux.Handle("GET /api/v1/audit", a.handle(a.listAudit, "read"))
 	a.registerTerritory(mux)
+	a.registerPeople(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,6 +30,8 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/people"
+	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
 	"github.com/gridhall/gridhall/internal/web"
 )
@@ -41,6 +45,8 @@ type App struct {
 	Audit     *audit.Log
 	Auth      *auth.Service
 	Territory *territory.Service
+	Keys      *seal.Keyring // nil when no master key is configured (PostgreSQL)
+	People    *people.Service
 	I18n      *i18n.Bundle
 	Version   string
 }
@@ -93,9 +99,52 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 	})
 	terr := territory.NewService(d, al, authSvc, c, cfg.BoundaryTolerance)
 	authSvc.SetScopeCheck(terr.ScopeKnown)
+	keys, err := openKeyring(ctx, cfg, d, log)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	return &App{
 		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc, Territory: terr,
+		Keys: keys, People: people.NewService(d, al, keys, terr, c),
 	}, nil
+}
+
+// openKeyring opens the field-encryption keys with the configured master
+// key. On SQLite without one, a key is generated once into the data
+// directory: a single machine then works out of the box, and the operator is
+// told to keep a copy elsewhere. On PostgreSQL every node must use the same
+// key, which no node can invent, so without one the registry stays
+// unavailable (its requests answer 503) while everything else runs.
+func openKeyring(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*seal.Keyring, error) {
+	mk, ok, err := seal.LoadMasterKey(cfg.MasterKeyFile, cfg.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if !ok && !cfg.IsPostgres() {
+		path := filepath.Join(cfg.DataDir, "master.key")
+		if mk, ok, err = seal.LoadMasterKey(path, ""); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("master key %s: %w", path, err)
+		}
+		if !ok {
+			var text string
+			mk, text = seal.GenerateMasterKey()
+			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, []byte(text+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write master key: %w", err)
+			}
+			log.Warn("generated a master key for personal data; keep a copy of it away from this machine, or the data cannot be read after a loss",
+				"file", path)
+		}
+		ok = true
+	}
+	if !ok {
+		log.Warn("no master key configured (--master-key-file or GRIDHALL_MASTER_KEY): the people registry is unavailable")
+		return nil, nil
+	}
+	return seal.Open(ctx, d, mk)
 }
 
 // OpenDB connects to the configured database without migrating.
@@ -120,7 +169,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, I18n: a.I18n, Log: a.Log})
+	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log})
 
 	// writeErr picks the face by the request: machine clients get JSON, people
 	// get a page.

@@ -21,6 +21,10 @@ type Config struct {
 	DB         string // "" or sqlite path for SQLite; postgres://… for PostgreSQL
 	DBMaxConns int    // PostgreSQL pool size and SQLite read pool size
 
+	// Personal data protection.
+	MasterKeyFile string // file holding the master key that wraps the field-encryption keys
+	MasterKey     string // from GRIDHALL_MASTER_KEY only, never a flag
+
 	// HTTP server.
 	Addr            string
 	BaseURL         string // public URL, for links printed on the console and Secure cookies
@@ -94,6 +98,7 @@ func RegisterStorage(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local files")
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file with the master key (base64 or hex, 32 bytes) protecting personal data; or set GRIDHALL_MASTER_KEY")
 	fs.Float64Var(&c.BoundaryTolerance, "boundary-tolerance", c.BoundaryTolerance, "metres a boundary may stick out of its parent or overlap a sibling")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
@@ -168,6 +173,9 @@ func Parse(fs *flag.FlagSet, c *Config, args []string, getenv func(string) strin
 	}
 	if c.AdminPassword == "" {
 		c.AdminPassword = getenv("GRIDHALL_ADMIN_PASSWORD")
+	}
+	if c.MasterKey == "" {
+		c.MasterKey = getenv("GRIDHALL_MASTER_KEY")
 	}
 	return c.Validate()
 }
