@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"user":      {"manage accounts: add, passwd, list, disable, enable", runUser},
 		"token":     {"manage API tokens: create, list, revoke", runToken},
 		"audit":     {"check the audit log: verify", runAudit},
+		"keys":      {"manage the keys protecting personal data: init, list, rotate, rewrap", runKeys},
 		"territory": {"import and export the territory tree as GeoJSON", runTerritory},
 		"version":   {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
 	}

@@ -60,6 +60,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"user", "list", "--help"}, {"user", "disable", "--help"}, {"token", "create", "--help"},
 		{"token", "revoke", "--help"}, {"audit", "verify", "--help"}, {"version", "--help"}, {"--help"},
 		{"territory", "import", "--help"}, {"territory", "export", "--help"}, {"territory", "assign", "--help"}, {"demo", "--help"},
+		{"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"keys", "rewrap", "--help"},
 	}
 	for _, args := range cases {
 		code, out, errOut := cli(t, "", args...)

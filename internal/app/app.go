@@ -312,6 +312,9 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 		a.Log.Warn("territory index not built at start; retrying in the background", "err", err)
 	}
 	go a.Territory.Locator().Run(ctx, a.Config.TerritoryPoll, a.Log)
+	if a.Keys != nil {
+		go a.refreshKeys(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {
@@ -339,6 +342,23 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 		return err
 	}
 	return nil
+}
+
+// refreshKeys reloads the field-encryption keys every minute, so that a key
+// rotated on another node (or by the console) becomes current here too.
+func (a *App) refreshKeys(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Keys.Refresh(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("key refresh failed", "err", err)
+			}
+		}
+	}
 }
 
 // sweep removes expired sessions and throttle windows every ten minutes.
