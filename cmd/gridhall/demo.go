@@ -42,6 +42,11 @@ func runDemo(e env, args []string) error {
 		if err := demo.Seed(e.ctx, a.Auth, a.Territory, password); err != nil {
 			return err
 		}
+		sum, err := demo.SeedPeople(e.ctx, a.People, a.Territory, a.Clock.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "Registered %d residents in %d households (%d aged 60 or over).\n", sum.Residents, sum.Households, sum.Aged60)
 		fmt.Fprintf(e.stderr, "\nSeeded the demo of Community Y's street (%d households). Every account's password: %s\n\n", demo.Households, password)
 		tw := tabwriter.NewWriter(e.stderr, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  USER\tROLE\tSCOPE\tNAME")

@@ -43,7 +43,11 @@ type DB struct {
 	Engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	path   string
 }
+
+// Path is the SQLite database file ("" on PostgreSQL).
+func (d *DB) Path() string { return d.path }
 
 // Options say which database to open.
 type Options struct {
@@ -120,7 +124,7 @@ func openSQLite(o Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(o.MaxConns)
 	r.SetMaxIdleConns(o.MaxConns)
-	return &DB{Engine: SQLite, write: w, read: r}, nil
+	return &DB{Engine: SQLite, write: w, read: r, path: o.SQLitePath}, nil
 }
 
 // Close closes every connection.
