@@ -315,6 +315,7 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 	if a.Keys != nil {
 		go a.refreshKeys(ctx)
 	}
+	go a.retention(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {
@@ -357,6 +358,32 @@ func (a *App) refreshKeys(ctx context.Context) {
 			if err := a.Keys.Refresh(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Warn("key refresh failed", "err", err)
 			}
+		}
+	}
+}
+
+// retention erases the personal data of residents who moved out longer ago
+// than the retention period, checking every hour. Every node runs it; each
+// row is anonymised once (see people.AnonymiseMovedOut).
+func (a *App) retention(ctx context.Context) {
+	run := func() {
+		n, err := a.People.AnonymiseMovedOut(ctx, time.Duration(a.Config.RetentionDays)*24*time.Hour)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Warn("retention job failed", "err", err)
+		case n > 0:
+			a.Log.Info("anonymised residents past retention", "count", n)
+		}
+	}
+	run()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
 		}
 	}
 }

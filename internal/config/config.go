@@ -24,6 +24,7 @@ type Config struct {
 	// Personal data protection.
 	MasterKeyFile string // file holding the master key that wraps the field-encryption keys
 	MasterKey     string // from GRIDHALL_MASTER_KEY only, never a flag
+	RetentionDays int    // days after moving out before a resident's personal data is erased
 
 	// HTTP server.
 	Addr            string
@@ -72,6 +73,7 @@ func Default() Config {
 		LoginMaxFailures:   5,
 		LoginIPMaxFailures: 50,
 		LoginWindow:        15 * time.Minute,
+		RetentionDays:      3 * 365,
 		BoundaryTolerance:  2,
 		TerritoryPoll:      2 * time.Second,
 		LogLevel:           slog.LevelInfo,
@@ -99,6 +101,7 @@ func RegisterStorage(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file with the master key (base64 or hex, 32 bytes) protecting personal data; or set GRIDHALL_MASTER_KEY")
+	fs.IntVar(&c.RetentionDays, "retention-days", c.RetentionDays, "days after a resident moves out before their personal data is erased")
 	fs.Float64Var(&c.BoundaryTolerance, "boundary-tolerance", c.BoundaryTolerance, "metres a boundary may stick out of its parent or overlap a sibling")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
@@ -197,6 +200,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	case c.SessionIdle <= 0 || c.SessionAbsolute < c.SessionIdle:
 		return fmt.Errorf("--session-idle must be positive and not longer than --session-absolute")
+	case c.RetentionDays < 1:
+		return fmt.Errorf("--retention-days must be at least 1")
 	case c.BoundaryTolerance < 0 || c.BoundaryTolerance > 1000:
 		return fmt.Errorf("--boundary-tolerance must be between 0 and 1000 metres")
 	case c.MapTileURL != "" && !strings.HasPrefix(c.MapTileURL, "https://") && !strings.HasPrefix(c.MapTileURL, "http://"):

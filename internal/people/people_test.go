@@ -297,3 +297,49 @@ func TestKeyRotationKeepsEveryRecordReadableAndFindable(t *testing.T) {
 		}
 	})
 }
+
+func TestMovedOutResidentsAreAnonymisedAfterRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		r, err := f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseID: f.houseA, Name: "王秀英", DocumentNumber: oldWoman, Phone: "13800135678", MoveIn: "2001-01-01", Tags: []string{"disabled"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stay, _ := f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseholdID: r.HouseholdID, Relation: people.Child, Name: "李明", DocumentNumber: youngMan})
+		if err := f.svc.MoveOut(f.ctx, f.gw, r.ID, "2031-01-01"); errs.As(err).Fields["move_out"] == "" {
+			t.Fatalf("a move-out in the future: %v", err)
+		}
+		if err := f.svc.MoveOut(f.ctx, f.gw, r.ID, "2024-06-30"); err != nil {
+			t.Fatal(err)
+		}
+		// Three years' retention from 2026-11-21: not yet due.
+		if n, err := f.svc.AnonymiseMovedOut(f.ctx, 3*365*24*time.Hour); err != nil || n != 0 {
+			t.Fatalf("anonymised early: %d %v", n, err)
+		}
+		n, err := f.svc.AnonymiseMovedOut(f.ctx, 365*24*time.Hour)
+		if err != nil || n != 1 {
+			t.Fatalf("anonymise: %d %v", n, err)
+		}
+		if n, _ := f.svc.AnonymiseMovedOut(f.ctx, 365*24*time.Hour); n != 0 {
+			t.Fatalf("anonymised twice: %d", n)
+		}
+		if _, err := f.svc.Resident(f.ctx, f.cs, r.ID); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("an anonymised resident is still readable: %v", err)
+		}
+		if rs, _ := f.svc.Search(f.ctx, f.cs, people.Filter{Document: oldWoman}); len(rs) != 0 {
+			t.Fatal("an anonymised resident is still findable by identity number")
+		}
+		var name, doc, phone string
+		d.QueryRowContext(f.ctx, "SELECT name, document_sealed, phone_sealed FROM residents WHERE id = $1", r.ID).Scan(&name, &doc, &phone)
+		if name != "" || doc != "" || phone != "" {
+			t.Fatalf("personal data left behind: %q %q %q", name, doc, phone)
+		}
+		if _, err := f.svc.Resident(f.ctx, f.cs, stay.ID); err != nil {
+			t.Fatalf("the household member who stayed: %v", err)
+		}
+		// The same person may be registered again later.
+		if _, err := f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseID: f.houseA, Name: "王秀英", DocumentNumber: oldWoman}); err != nil {
+			t.Fatalf("re-registering after anonymisation: %v", err)
+		}
+	})
+}

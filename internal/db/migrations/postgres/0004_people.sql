@@ -56,6 +56,8 @@ CREATE INDEX residents_household ON residents (household_id);
 CREATE INDEX residents_phone_index ON residents (phone_index);
 CREATE INDEX residents_user ON residents (user_id);
 CREATE INDEX residents_birth ON residents (grid_path, birth_date);
+-- The retention job's candidates: moved out, not yet anonymised.
+CREATE INDEX residents_moved_out ON residents (move_out) WHERE anonymised_at IS NULL AND move_out <> '';
 -- One live record per identity document.
 CREATE UNIQUE INDEX residents_document ON residents (document_index) WHERE anonymised_at IS NULL;
 
