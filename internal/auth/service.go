@@ -256,6 +256,8 @@ type NewUser struct {
 	MustChangePassword bool   `json:"must_change_password"`
 }
 
+var isUnique = db.IsUniqueViolation
+
 func normalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func validUsername(s string) bool {
@@ -349,7 +351,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Actor, in NewUser) (User
 		return s.record(ctx, tx, actor, audit.Record{Action: "user.create", ObjectType: "user", ObjectID: strconv.FormatInt(id, 10),
 			ScopePath: u.Scope, Detail: map[string]any{"username": u.Username, "role": u.Role, "scope": u.Scope}})
 	})
-	if db.IsUniqueViolation(err) {
+	if isUnique(err) {
 		return User{}, &errs.Error{Code: errs.Conflict, Op: op, Msg: "error.username.taken", Fields: map[string]string{"username": "error.username.taken"}}
 	}
 	if err != nil {

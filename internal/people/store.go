@@ -241,3 +241,11 @@ func placeholders[T any](vals []T, offset int) (string, []any) {
 	}
 	return b.String(), args
 }
+
+func (store) byDocument(ctx context.Context, q db.Querier, index string) (residentRow, error) {
+	return scanResident(q.QueryRowContext(ctx, "SELECT "+residentColumns+" FROM residents r WHERE r.document_index = $1 AND r.anonymised_at IS NULL", index))
+}
+
+func (store) byUser(ctx context.Context, q db.Querier, userID int64) (residentRow, error) {
+	return scanResident(q.QueryRowContext(ctx, "SELECT "+residentColumns+" FROM residents r WHERE r.user_id = $1 AND r.anonymised_at IS NULL ORDER BY r.id LIMIT 1", userID))
+}
