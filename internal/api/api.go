@@ -25,6 +25,9 @@ type Deps struct {
 	People    *people.Service
 	I18n      *i18n.Bundle
 	Log       *slog.Logger
+	// TrustProxy says whether X-Forwarded-For names the client (behind a
+	// trusted reverse proxy), for per-address limits.
+	TrustProxy bool
 }
 
 // API serves /api/v1.
@@ -50,6 +53,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/audit", a.handle(a.listAudit, "read"))
 	a.registerTerritory(mux)
 	a.registerPeople(mux)
+	a.registerSelfService(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

@@ -165,3 +165,45 @@ func TestWithoutAMasterKeyOnPostgresTheRegistryIsUnavailable(t *testing.T) {
 		t.Fatalf("the rest of the service must keep running: readyz %d", resp.StatusCode)
 	}
 }
+
+func TestAResidentSignsUpVerifiesAndDownloadsTheirDataOverHTTP(t *testing.T) {
+	s := newSite(t, db.SQLite)
+	ctx := context.Background()
+	planner := auth.SystemActorAs("t", auth.DistrictAdmin)
+	if _, err := s.app.Territory.Import(ctx, planner, demo.TerritoryGeoJSON(), false); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := s.app.Territory.AddBuildings(ctx, planner, []territory.NewBuilding{{Name: "1号楼", Address: "中南一路1号", Lng: 114.3003, Lat: 30.5507}})
+	staff := auth.SystemActorAs("t", auth.CommunityStaff)
+	h, err := s.app.People.AddHouse(ctx, staff, people.NewHouse{BuildingID: bs[0].ID, Unit: "1", Number: "101", Floor: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := people.GenerateIDNumber("420106", time.Date(1955, 2, 3, 0, 0, 0, 0, time.UTC), true, 3)
+	if _, err := s.app.People.AddResident(ctx, staff, people.NewResident{HouseID: h.ID, Name: "周玉兰", DocumentNumber: id, Phone: "13712345678"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := s.do(t, "POST", "/api/v1/signup", "", "application/json", `{"phone":"137-1234-5678","password":"resident-password"}`)
+	if resp.StatusCode != 201 || !strings.Contains(body, `"role":"resident"`) {
+		t.Fatalf("signup: %d %s", resp.StatusCode, body)
+	}
+	_, tok, err := s.app.Auth.CreateToken(ctx, auth.SystemActor("t"), auth.NewToken{Username: "13712345678", Name: "phone app", Scopes: []string{"read", "write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := s.do(t, "GET", "/api/v1/me/resident", tok, "", ""); resp.StatusCode != 404 {
+		t.Fatalf("unverified resident sees a record: %d", resp.StatusCode)
+	}
+	resp, body = s.do(t, "POST", "/api/v1/me/verify", tok, "application/json", fmt.Sprintf(`{"name":"周玉兰","document_number":%q}`, id))
+	if resp.StatusCode != 200 || !strings.Contains(body, id) {
+		t.Fatalf("verify: %d %s", resp.StatusCode, body)
+	}
+	resp, body = s.do(t, "GET", "/api/v1/me/data", tok, "", "")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "my-data.json") || !strings.Contains(body, `"access"`) || !strings.Contains(body, "13712345678") {
+		t.Fatalf("download: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	// A resident account cannot search the registry.
+	if resp, _ := s.do(t, "POST", "/api/v1/residents/search", tok, "application/json", `{"name":"周"}`); resp.StatusCode != 403 {
+		t.Fatalf("resident searched the registry: %d", resp.StatusCode)
+	}
+}
