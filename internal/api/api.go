@@ -54,6 +54,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerTerritory(mux)
 	a.registerPeople(mux)
 	a.registerSelfService(mux)
+	a.registerVisits(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

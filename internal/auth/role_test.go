@@ -237,8 +237,8 @@ func TestScopeSQL(t *testing.T) {
 		{nil, "FALSE", 0},
 		{[]string{""}, "TRUE", 0},
 		{[]string{"420106", ""}, "TRUE", 0},
-		{[]string{"420106/420106001"}, "p = $3 OR p LIKE $4", 2},
-		{[]string{"a", "b"}, "p = $3 OR p LIKE $4 OR p = $5 OR p LIKE $6", 4},
+		{[]string{"420106/420106001"}, "p = $3 OR (p >= $4 AND p < $5)", 3},
+		{[]string{"a", "b"}, "p = $3 OR (p >= $4 AND p < $5) OR p = $6 OR (p >= $7 AND p < $8)", 6},
 	}
 	for _, c := range cases {
 		sql, args := ScopeSQL("p", c.scopes, 3)
@@ -246,7 +246,7 @@ func TestScopeSQL(t *testing.T) {
 			t.Errorf("ScopeSQL(%v) = %q %v", c.scopes, sql, args)
 		}
 	}
-	if _, args := ScopeSQL("p", []string{"420106"}, 1); args[1] != "420106/%" {
-		t.Errorf("prefix argument %v", args)
+	if _, args := ScopeSQL("p", []string{"420106"}, 1); args[1] != "420106/" || args[2] != "4201060" {
+		t.Errorf("range arguments %v", args)
 	}
 }
