@@ -214,6 +214,12 @@ func TestSearchIsScopedAndUsesBlindIndexes(t *testing.T) {
 		if _, err := f.svc.Resident(f.ctx, f.gw, b.ID); !errs.Is(err, errs.NotFound) {
 			t.Errorf("grid worker read a resident outside their grids: %v", err)
 		}
+		if _, err := f.svc.Search(f.ctx, f.gw, people.Filter{Tag: "community_correction"}); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("a grid worker filtered by a restricted tag: %v", err)
+		}
+		if _, err := f.svc.Search(f.ctx, f.cs, people.Filter{Tag: "community_correction"}); err != nil {
+			t.Errorf("community staff filtering by a restricted tag: %v", err)
+		}
 		if _, err := f.svc.Search(f.ctx, auth.Actor{UserID: 1, Role: auth.SystemAdmin}, people.Filter{}); !errs.Is(err, errs.Forbidden) {
 			t.Errorf("system_admin searched the registry: %v", err)
 		}

@@ -346,6 +346,19 @@ func (s *Service) Search(ctx context.Context, actor auth.Actor, f Filter) ([]Res
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
+	if f.Tag != "" {
+		// Filtering by a restricted tag would reveal who carries it: only
+		// those who may see restricted tags in all their scopes may do so.
+		restricted, err := s.st.tagRestricted(ctx, s.db, f.Tag)
+		if err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		for _, sc := range scopes {
+			if restricted && !auth.Can(actor, auth.RevealPeople, sc) {
+				return nil, errs.E(errs.Forbidden, op, "error.forbidden")
+			}
+		}
+	}
 	q := query{name: strings.TrimSpace(f.Name), building: f.BuildingID, house: f.HouseID, tag: f.Tag, after: f.AfterID, limit: f.Limit}
 	if d := strings.TrimSpace(f.Document); d != "" {
 		norm := strings.ToUpper(d)

@@ -249,3 +249,14 @@ func (store) byDocument(ctx context.Context, q db.Querier, index string) (reside
 func (store) byUser(ctx context.Context, q db.Querier, userID int64) (residentRow, error) {
 	return scanResident(q.QueryRowContext(ctx, "SELECT "+residentColumns+" FROM residents r WHERE r.user_id = $1 AND r.anonymised_at IS NULL ORDER BY r.id LIMIT 1", userID))
 }
+
+// tagRestricted reports whether a tag is restricted (false for unknown tags,
+// which match nobody).
+func (store) tagRestricted(ctx context.Context, q db.Querier, code string) (bool, error) {
+	var r bool
+	err := q.QueryRowContext(ctx, "SELECT restricted FROM tags WHERE code = $1", code).Scan(&r)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return r, err
+}
