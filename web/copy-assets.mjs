@@ -27,6 +27,8 @@ const assets = [
   })),
   { from: join(geoman, 'leaflet-geoman.min.js'), to: 'leaflet-geoman.min.js' },
   { from: join(geoman, 'leaflet-geoman.css'), to: 'leaflet-geoman.css' },
+  // The statistics page's charts (static/stats.js draws them).
+  { from: join(modules, 'echarts', 'dist', 'echarts.min.js'), to: 'echarts.min.js' },
 ];
 
 mkdirSync(join(vendorDir, 'images'), { recursive: true });

@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"serve":     {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
 		"demo":      {"seed a demo of Community Y's street under ./demo-data (once) and serve it", runDemo},
 		"migrate":   {"apply pending database migrations and exit", runMigrate},
+		"people":    {"import and export the people registry (CSV/XLSX)", runPeople},
 		"user":      {"manage accounts: add, passwd, list, disable, enable", runUser},
 		"token":     {"manage API tokens: create, list, revoke", runToken},
 		"audit":     {"check the audit log: verify", runAudit},

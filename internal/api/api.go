@@ -55,6 +55,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerPeople(mux)
 	a.registerSelfService(mux)
 	a.registerVisits(mux)
+	a.registerImport(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

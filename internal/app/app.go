@@ -164,7 +164,7 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler builds the whole HTTP handler: routes of every face wrapped in the
 // shared middleware.
 func (a *App) Handler() (http.Handler, error) {
-	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
+	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
 		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL})
 	if err != nil {
 		return nil, err
@@ -203,7 +203,8 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
-		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix),
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix,
+			api.ResidentsImportPrefix, web.PeopleImportPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil

@@ -20,6 +20,7 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -34,6 +35,10 @@ type Deps struct {
 	Version    string
 	// Territory serves the map page's heading; nil leaves it out.
 	Territory *territory.Service
+	// People serves the registry pages (search, residents, import, visits,
+	// care, statistics) and residents' self-service (sign-up, own record);
+	// nil answers them with "unavailable".
+	People *people.Service
 	// MapTileURL is an optional tile layer under the map's boundaries
 	// ("https://tiles.example.org/{z}/{x}/{y}.png"); empty draws them on a
 	// plain background, which works offline.
@@ -51,6 +56,7 @@ type Web struct {
 	trustProxy bool
 	version    string
 	territory  *territory.Service
+	people     *people.Service
 	mapTileURL string
 
 	pages    map[string]*template.Template // page name → layout with that page's blocks
@@ -75,7 +81,7 @@ func New(d Deps) (*Web, error) {
 	return &Web{
 		auth: d.Auth, audit: d.Audit, i18n: d.I18n, log: d.Log, clock: d.Clock,
 		trustProxy: d.TrustProxy, version: d.Version,
-		territory: d.Territory, mapTileURL: d.MapTileURL,
+		territory: d.Territory, people: d.People, mapTileURL: d.MapTileURL,
 		pages: pages, staticFS: staticFS, assets: assets,
 	}, nil
 }
@@ -124,6 +130,22 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"GET /territory", w.territoryFilesPage, signedIn},
 		{"POST /territory/import", w.territoryImport, signedIn | csrf},
 		{"GET /territory/export", w.territoryExport, signedIn},
+		{"GET /people", w.peoplePage, signedIn},
+		{"POST /people/search", w.peopleSearch, signedIn | csrf},
+		{"GET /people/{id}", w.residentPage, signedIn},
+		{"POST /people/{id}/reveal", w.revealResident, signedIn | csrf},
+		{"GET /people/import", w.importPage, signedIn},
+		{"POST /people/import", w.importPeople, signedIn | csrf},
+		{"GET /visits", w.visitsPage, signedIn},
+		{"GET /visits/new", w.newVisitPage, signedIn},
+		{"POST /visits", w.recordVisit, signedIn | csrf},
+		{"GET /care", w.carePage, signedIn},
+		{"GET /stats", w.statsPage, signedIn},
+		{"GET /signup", w.signupPage, 0},
+		{"POST /signup", w.signup, 0},
+		{"GET /me", w.mePage, signedIn},
+		{"POST /me/verify", w.verifyMe, signedIn | csrf},
+		{"GET /me/data", w.myData, signedIn},
 		{"GET /setup", w.setupPage, 0},
 		{"POST /setup", w.setup, 0},
 	}
