@@ -636,7 +636,7 @@ func addBuildings(t testing.TB, terr *territory.Service, n int) []string {
 }
 
 // heapSampler records the largest live heap seen while it runs: HeapInuse
-// right after a collection, every 50 ms. Forcing the collection measures
+// right after a collection, every 100 ms. Forcing the collection measures
 // what the import keeps, not garbage the collector has yet to free.
 type heapSampler struct {
 	peak atomic.Uint64
@@ -649,7 +649,7 @@ func startHeapSampler() *heapSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			s.sample()
@@ -685,7 +685,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 	}
 	rows := 200_000
 	if raceEnabled() {
-		rows = 30_000 // the race detector slows SQLite tenfold; the bound below still holds
+		rows = 20_000 // the race detector slows SQLite tenfold; the bound below still holds
 	}
 	d := dbtest.Open(t, db.SQLite)
 	w := newImpWorld(t, d)
