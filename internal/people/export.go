@@ -483,36 +483,10 @@ type exportRow struct {
 	building     int64
 }
 
-// exportWhere is the condition of an export: Search's conditions (see
-// store.search), limited to current residents.
+// exportWhere is the condition of an export: exactly a search's
+// conditions, limited to current residents.
 func exportWhere(scopes []string, s query) (string, []any) {
-	cond, args := auth.ScopeSQL("r.grid_path", scopes, 1)
-	where := []string{"(" + cond + ")", "r.anonymised_at IS NULL", "r.move_out = ''"}
-	add := func(sql string, vals ...any) {
-		for _, v := range vals {
-			args = append(args, v)
-			sql = strings.Replace(sql, "?", "$"+strconv.Itoa(len(args)), 1)
-		}
-		where = append(where, sql)
-	}
-	if s.name != "" {
-		add("r.name >= ? AND r.name < ?", s.name, s.name+"\U0010FFFF")
-	}
-	if s.documentIndex != "" {
-		add("r.document_index = ?", s.documentIndex)
-	}
-	if s.phoneIndex != "" {
-		add("r.phone_index = ?", s.phoneIndex)
-	}
-	if s.house != 0 {
-		add("r.household_id IN (SELECT id FROM households WHERE house_id = ?)", s.house)
-	}
-	if s.building != 0 {
-		add("r.household_id IN (SELECT hh.id FROM households hh JOIN houses h ON h.id = hh.house_id WHERE h.building_id = ?)", s.building)
-	}
-	if s.tag != "" {
-		add("r.id IN (SELECT resident_id FROM resident_tags WHERE tag_code = ?)", s.tag)
-	}
+	where, args := residentWhere(scopes, s, true)
 	return strings.Join(where, " AND "), args
 }
 

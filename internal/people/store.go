@@ -192,12 +192,17 @@ type query struct {
 	limit                     int
 }
 
-// search runs a scoped, paginated search. Each condition is served by an
-// index: the blind indexes, the name (prefix as a range, byte-ordered on
-// both engines), the scope path, the tag.
-func (store) search(ctx context.Context, q db.Querier, scopes []string, s query) ([]residentRow, error) {
+// residentWhere is the condition of a registry search (and of an export,
+// which must select exactly what a search would): the scope, the filters,
+// never anonymised records, and with currentOnly not those who moved out.
+// Each condition is served by an index: the blind indexes, the name (prefix
+// as a range, byte-ordered on both engines), the scope path, the tag.
+func residentWhere(scopes []string, s query, currentOnly bool) ([]string, []any) {
 	cond, args := auth.ScopeSQL("r.grid_path", scopes, 1)
 	where := []string{"(" + cond + ")", "r.anonymised_at IS NULL"}
+	if currentOnly {
+		where = append(where, "r.move_out = ''")
+	}
 	add := func(sql string, vals ...any) {
 		for _, v := range vals {
 			args = append(args, v)
@@ -223,7 +228,14 @@ func (store) search(ctx context.Context, q db.Querier, scopes []string, s query)
 	if s.tag != "" {
 		add("r.id IN (SELECT resident_id FROM resident_tags WHERE tag_code = ?)", s.tag)
 	}
-	add("r.id > ?", s.after)
+	return where, args
+}
+
+// search runs a scoped, paginated search.
+func (store) search(ctx context.Context, q db.Querier, scopes []string, s query) ([]residentRow, error) {
+	where, args := residentWhere(scopes, s, false)
+	args = append(args, s.after)
+	where = append(where, "r.id > $"+strconv.Itoa(len(args)))
 	args = append(args, s.limit)
 	return collectResidents(q.QueryContext(ctx, "SELECT "+residentColumns+" FROM residents r WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY r.id LIMIT $"+strconv.Itoa(len(args)), args...))
