@@ -24,10 +24,8 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
-	"github.com/gridhall/gridhall/internal/demo"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/people"
-	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -58,21 +56,9 @@ type impWorld struct {
 
 func newImpWorld(t testing.TB, d *db.DB) *impWorld {
 	t.Helper()
-	ctx := context.Background()
 	c := clock.NewFake(time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC))
-	al := audit.New(d)
-	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour, LoginMaxFailures: 5,
-		LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	terr := territory.NewService(d, al, a, c, territory.DefaultTolerance)
-	planner := auth.SystemActorAs("t", auth.DistrictAdmin)
-	if _, err := terr.Import(ctx, planner, demo.TerritoryGeoJSON(), false); err != nil {
-		t.Fatal(err)
-	}
-	mk, _ := seal.GenerateMasterKey()
-	keys, err := seal.Open(ctx, d, mk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStack(t, d, c)
+	ctx, terr, planner := st.ctx, st.terr, st.planner
 	bs, err := terr.AddBuildings(ctx, planner, []territory.NewBuilding{
 		{Name: "1号楼", Address: "中南一路1号", Lng: 114.3003, Lat: 30.5507},
 		{Name: "3号楼", Address: "中南一路3号", Lng: 114.3082, Lat: 30.5507},
@@ -86,7 +72,7 @@ func newImpWorld(t testing.TB, d *db.DB) *impWorld {
 			t.Fatalf("building %d lies in %s, want %s", i, bs[i].GridPath, want)
 		}
 	}
-	return &impWorld{ctx: ctx, db: d, svc: people.NewService(d, al, keys, terr, c), terr: terr,
+	return &impWorld{ctx: ctx, db: d, svc: st.svc, terr: terr,
 		cs:       auth.Actor{UserID: 11, Username: "cs", Role: auth.CommunityStaff, Scope: impCommunityY},
 		gw:       auth.Actor{UserID: 10, Username: "gw", Role: auth.GridWorker, Scope: impCommunityY, Scopes: []string{impGrid1, impGrid2}},
 		street:   auth.Actor{UserID: 13, Username: "street", Role: auth.StreetStaff, Scope: "420106/420106001"},

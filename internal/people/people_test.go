@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
-	"github.com/gridhall/gridhall/internal/demo"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/seal"
@@ -33,22 +31,10 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) fixture {
 	t.Helper()
-	ctx := context.Background()
 	c := clock.NewFake(time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC))
-	al := audit.New(d)
-	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour, LoginMaxFailures: 5,
-		LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	terr := territory.NewService(d, al, a, c, territory.DefaultTolerance)
-	planner := auth.SystemActorAs("t", auth.DistrictAdmin)
-	if _, err := terr.Import(ctx, planner, demo.TerritoryGeoJSON(), false); err != nil {
-		t.Fatal(err)
-	}
-	mk, _ := seal.GenerateMasterKey()
-	keys, err := seal.Open(ctx, d, mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := fixture{ctx: ctx, db: d, svc: people.NewService(d, al, keys, terr, c), terr: terr, keys: keys}
+	st := newStack(t, d, c)
+	ctx, terr, keys, planner := st.ctx, st.terr, st.keys, st.planner
+	f := fixture{ctx: ctx, db: d, svc: st.svc, terr: terr, keys: keys}
 	bs, err := terr.AddBuildings(ctx, planner, []territory.NewBuilding{
 		{Name: "1号楼", Address: "中南一路1号", Lng: 114.3003, Lat: 30.5507}, // Community Y, grid 1
 		{Name: "9号楼", Address: "丁字桥路9号", Lng: 114.3150, Lat: 30.5500}, // Dingziqiao

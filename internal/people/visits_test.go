@@ -9,15 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
-	"github.com/gridhall/gridhall/internal/demo"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/people"
-	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -55,22 +52,10 @@ type world struct {
 
 func newWorld(t testing.TB, d *db.DB) *world {
 	t.Helper()
-	ctx := context.Background()
 	c := clock.NewFake(registeredAt)
-	al := audit.New(d)
-	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour, LoginMaxFailures: 5,
-		LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	terr := territory.NewService(d, al, a, c, territory.DefaultTolerance)
-	planner := auth.SystemActorAs("t", auth.DistrictAdmin)
-	if _, err := terr.Import(ctx, planner, demo.TerritoryGeoJSON(), false); err != nil {
-		t.Fatal(err)
-	}
-	mk, _ := seal.GenerateMasterKey()
-	keys, err := seal.Open(ctx, d, mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{ctx: ctx, db: d, clock: c, svc: people.NewService(d, al, keys, terr, c)}
+	st := newStack(t, d, c)
+	ctx, a, terr, planner := st.ctx, st.auth, st.terr, st.planner
+	w := &world{ctx: ctx, db: d, clock: c, svc: st.svc}
 	user := func(name string, role auth.Role, scope string) auth.Actor {
 		u, err := a.CreateUser(ctx, auth.SystemActor("t"), auth.NewUser{Username: name, DisplayName: name + " 同志",
 			Password: "a long enough password", Role: role, Scope: scope})
