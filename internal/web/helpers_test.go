@@ -39,25 +39,38 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := dbtest.Open(t, db.SQLite)
 	al := audit.New(d)
-	svc := auth.NewService(d, al, clock.System{}, auth.Settings{
+	return envWith(t, Deps{Auth: testAuth(d, al), Audit: al})
+}
+
+// testAuth is a real account service on d with cheap hashing: the tests
+// sign in often and run under -race.
+func testAuth(d *db.DB, al *audit.Log) *auth.Service {
+	return auth.NewService(d, al, clock.System{}, auth.Settings{
 		SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
 		LoginMaxFailures: 5, LoginIPMaxFailures: 50, LoginWindow: 15 * time.Minute,
-		// Cheap hashing: the tests sign in often and run under -race.
 		Argon2: auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1},
 	})
+}
+
+// envWith builds the web face from deps (the caller sets Auth, Audit and any
+// capability services; the catalogs, logger, clock and version are filled in
+// here) and wraps it in the app's routing and authentication middleware.
+func envWith(t *testing.T, deps Deps) *env {
+	t.Helper()
 	bundle, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	w, err := New(Deps{Auth: svc, Audit: al, I18n: bundle, Log: log, Clock: clock.System{}, Version: "test-1.2.3"})
+	deps.I18n, deps.Log, deps.Clock, deps.Version = bundle, log, clock.System{}, "test-1.2.3"
+	w, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	w.Register(mux)
-	h := httpx.Chain(httpx.Router(mux, w.WriteError), httpx.Observe(log, false), httpx.Authenticate(svc, false, w.WriteError))
-	return &env{t: t, svc: svc, audit: al, bundle: bundle, web: w, h: h}
+	h := httpx.Chain(httpx.Router(mux, w.WriteError), httpx.Observe(log, false), httpx.Authenticate(deps.Auth, false, w.WriteError))
+	return &env{t: t, svc: deps.Auth, audit: deps.Audit, bundle: bundle, web: w, h: h}
 }
 
 // user creates an account directly through the service.

@@ -2,20 +2,17 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
-	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/territory"
 )
@@ -43,29 +40,12 @@ func newMapEnv(t *testing.T) *env {
 	t.Helper()
 	d := dbtest.Open(t, db.SQLite)
 	al := audit.New(d)
-	svc := auth.NewService(d, al, clock.System{}, auth.Settings{
-		SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
-		LoginMaxFailures: 5, LoginIPMaxFailures: 50, LoginWindow: 15 * time.Minute,
-		Argon2: auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1},
-	})
+	svc := testAuth(d, al)
 	terr := territory.NewService(d, al, svc, clock.System{}, territory.DefaultTolerance)
 	if _, err := terr.Import(context.Background(), auth.SystemActorAs("test", auth.DistrictAdmin), []byte(mapTerritory), false); err != nil {
 		t.Fatalf("import the test territory: %v", err)
 	}
-	bundle, err := i18n.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w, err := New(Deps{Auth: svc, Audit: al, I18n: bundle, Log: log, Clock: clock.System{}, Version: "test-1.2.3",
-		Territory: terr, MapTileURL: testTileURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	w.Register(mux)
-	h := httpx.Chain(httpx.Router(mux, w.WriteError), httpx.Observe(log, false), httpx.Authenticate(svc, false, w.WriteError))
-	return &env{t: t, svc: svc, audit: al, bundle: bundle, web: w, h: h}
+	return envWith(t, Deps{Auth: svc, Audit: al, Territory: terr, MapTileURL: testTileURL})
 }
 
 func TestMapPageByRole(t *testing.T) {

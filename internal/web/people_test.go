@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
 	"github.com/gridhall/gridhall/internal/demo"
-	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/seal"
@@ -66,11 +64,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	d := dbtest.Open(t, db.SQLite)
 	al := audit.New(d)
 	c := clock.System{}
-	svc := auth.NewService(d, al, c, auth.Settings{
-		SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
-		LoginMaxFailures: 5, LoginIPMaxFailures: 50, LoginWindow: 15 * time.Minute,
-		Argon2: auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1},
-	})
+	svc := testAuth(d, al)
 	terr := territory.NewService(d, al, svc, c, territory.DefaultTolerance)
 	planner := auth.SystemActorAs("test", auth.DistrictAdmin)
 	if _, err := terr.Import(ctx, planner, demo.TerritoryGeoJSON(), false); err != nil {
@@ -82,19 +76,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	ps := people.NewService(d, al, keys, terr, c)
-	bundle, err := i18n.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	w, err := New(Deps{Auth: svc, Audit: al, I18n: bundle, Log: log, Clock: c, Version: "test-1.2.3", Territory: terr, People: ps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	w.Register(mux)
-	h := httpx.Chain(httpx.Router(mux, w.WriteError), httpx.Observe(log, false), httpx.Authenticate(svc, false, w.WriteError))
-	e := &peopleEnv{env: &env{t: t, svc: svc, audit: al, bundle: bundle, web: w, h: h}, terr: terr, people: ps}
+	e := &peopleEnv{env: envWith(t, Deps{Auth: svc, Audit: al, Territory: terr, People: ps}), terr: terr, people: ps}
 
 	bs, err := terr.AddBuildings(ctx, planner, []territory.NewBuilding{
 		{Name: "1号楼", Address: "中南一路1号", Lng: 114.3003, Lat: 30.5507}, // Community Y, grid 1
