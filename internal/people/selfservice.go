@@ -137,9 +137,9 @@ func (s *Service) Me(ctx context.Context, actor auth.Actor) (MyRecord, error) {
 		return MyRecord{}, errs.Wrap(op, err)
 	}
 	// The resident may see everything about themselves, restricted tags
-	// included: they are data about them.
-	self := auth.Actor{UserID: actor.UserID, Role: auth.CommunityStaff, Scope: row.gridPath}
-	d, err := s.detail(ctx, self, row)
+	// included: they are data about them. Their household members' are not
+	// theirs to see.
+	d, err := s.detail(ctx, func(r residentRow) bool { return r.id == row.id }, row)
 	if err != nil {
 		return MyRecord{}, err
 	}

@@ -23,7 +23,8 @@ func TestAResidentSignsUpVerifiesAndSeesTheirOwnData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseholdID: head.HouseholdID, Relation: people.Child, Name: "李明", DocumentNumber: youngMan, Phone: "13912345678"})
+		f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseholdID: head.HouseholdID, Relation: people.Child, Name: "李明", DocumentNumber: youngMan, Phone: "13912345678",
+			Tags: []string{"drug_rehabilitation"}})
 
 		if _, err := f.svc.SignUp(f.ctx, authSvc, "12345", "resident-password", "1.2.3.4"); errs.As(err).Fields["phone"] == "" {
 			t.Fatalf("bad phone at sign-up: %v", err)
@@ -55,6 +56,11 @@ func TestAResidentSignsUpVerifiesAndSeesTheirOwnData(t *testing.T) {
 		}
 		if !restricted {
 			t.Fatalf("the resident does not see all data held about them: %v", rec.Tags)
+		}
+		for _, tg := range rec.Members[0].Tags {
+			if tg == "drug_rehabilitation" {
+				t.Fatal("a resident sees a household member's restricted tag")
+			}
 		}
 		data, err := f.svc.DownloadMyData(f.ctx, me)
 		if err != nil || data.Record.Document != oldWoman || len(data.Access) < 2 {

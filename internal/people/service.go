@@ -213,7 +213,7 @@ func (s *Service) AddResident(ctx context.Context, actor auth.Actor, in NewResid
 	if err != nil {
 		return Resident{}, errs.Wrap(op, err)
 	}
-	rs, err := s.views(ctx, actor, []residentRow{row})
+	rs, err := s.views(ctx, staffSees(actor), []residentRow{row})
 	if err != nil {
 		return Resident{}, errs.Wrap(op, err)
 	}
@@ -263,7 +263,16 @@ type Resident struct {
 
 // views turns stored rows into masked views with their tags, in two queries
 // for the whole page (tags, household sizes), never one per row.
-func (s *Service) views(ctx context.Context, actor auth.Actor, rows []residentRow) ([]Resident, error) {
+// seesRestricted says whether the viewer may see a resident's restricted tags.
+type seesRestricted func(r residentRow) bool
+
+// staffSees is the rule for staff: the right to reveal personal data in the
+// resident's grid.
+func staffSees(actor auth.Actor) seesRestricted {
+	return func(r residentRow) bool { return auth.Can(actor, auth.RevealPeople, r.gridPath) }
+}
+
+func (s *Service) views(ctx context.Context, sees seesRestricted, rows []residentRow) ([]Resident, error) {
 	if len(rows) == 0 {
 		return []Resident{}, nil
 	}
@@ -296,7 +305,7 @@ func (s *Service) views(ctx context.Context, actor auth.Actor, rows []residentRo
 			Age: ageOn(r.birthDate, today), DocumentKind: r.documentKind, Document: maskDocument(r.documentKind, doc), Phone: seal.MaskPhone(phone),
 			Registration: r.registration, MoveIn: r.moveIn, MoveOut: r.moveOut, GridCode: scopeCode(r.gridPath), Verification: r.verification, Tags: []string{}}
 		for _, t := range tags[r.id] {
-			if !t.restricted || auth.Can(actor, auth.RevealPeople, r.gridPath) {
+			if !t.restricted || sees(r) {
 				v.Tags = append(v.Tags, t.code)
 			}
 		}
@@ -381,7 +390,7 @@ func (s *Service) Search(ctx context.Context, actor auth.Actor, f Filter) ([]Res
 	if err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	vs, err := s.views(ctx, actor, rows)
+	vs, err := s.views(ctx, staffSees(actor), rows)
 	return vs, errs.Wrap(op, err)
 }
 
@@ -417,16 +426,16 @@ func (s *Service) Resident(ctx context.Context, actor auth.Actor, id int64) (Det
 	if err != nil {
 		return Detail{}, errs.Wrap(op, err)
 	}
-	return s.detail(ctx, actor, row)
+	return s.detail(ctx, staffSees(actor), row)
 }
 
-func (s *Service) detail(ctx context.Context, actor auth.Actor, row residentRow) (Detail, error) {
+func (s *Service) detail(ctx context.Context, sees seesRestricted, row residentRow) (Detail, error) {
 	const op = "people.detail"
 	members, err := s.st.members(ctx, s.db, row.householdID)
 	if err != nil {
 		return Detail{}, errs.Wrap(op, err)
 	}
-	vs, err := s.views(ctx, actor, append([]residentRow{row}, members...))
+	vs, err := s.views(ctx, sees, append([]residentRow{row}, members...))
 	if err != nil {
 		return Detail{}, errs.Wrap(op, err)
 	}
