@@ -229,6 +229,23 @@ func (s *Service) actorOf(ctx context.Context, u User) (Actor, error) {
 	return a, err
 }
 
+// ActorOf returns the actor an enabled account acts as, with its effective
+// scopes, so that a capability can check what another account may do (may
+// this grid worker be sent a case in that grid?). Not found for unknown or
+// disabled accounts.
+func (s *Service) ActorOf(ctx context.Context, userID int64) (Actor, error) {
+	const op = "auth.ActorOf"
+	u, err := s.st.userByID(ctx, s.db, userID)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.Disabled) {
+		return Actor{}, errs.E(errs.NotFound, op, "error.not_found")
+	}
+	if err != nil {
+		return Actor{}, errs.Wrap(op, err)
+	}
+	a, err := s.actorOf(ctx, u)
+	return a, errs.Wrap(op, err)
+}
+
 // SetScopesTx replaces an account's extra scopes inside the caller's
 // transaction; the territory capability calls it when it assigns grids.
 func (s *Service) SetScopesTx(ctx context.Context, tx *sql.Tx, userID int64, paths []string) error {

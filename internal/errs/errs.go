@@ -70,6 +70,11 @@ func E(code Code, op, msg string, args ...any) *Error {
 	return &Error{Code: code, Op: op, Msg: msg, Args: args}
 }
 
+// Key is a message argument that is itself an i18n key: the faces translate
+// it into the reader's language before filling the placeholder, so that
+// "cannot verify a case that is closed" reads whole in either language.
+type Key string
+
 // Fields builds an Invalid error that names each bad field; fields maps a
 // field name to the message key explaining what is wrong with it.
 func Fields(op string, fields map[string]string) *Error {

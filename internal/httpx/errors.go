@@ -67,7 +67,14 @@ func Translate(tr *i18n.Bundle, lang string, reqID string, err error) Problem {
 	case e.Code == errs.Internal:
 		p.Message = tr.T(lang, "error.internal", reqID)
 	case e.Msg != "":
-		p.Message = tr.T(lang, e.Msg, e.Args...)
+		args := make([]any, len(e.Args))
+		for i, a := range e.Args {
+			if k, ok := a.(errs.Key); ok {
+				a = tr.T(lang, string(k))
+			}
+			args[i] = a
+		}
+		p.Message = tr.T(lang, e.Msg, args...)
 	default:
 		p.Message = tr.T(lang, defaultMessages[e.Code])
 	}

@@ -197,6 +197,22 @@ func (s *Service) SearchBuildings(ctx context.Context, actor auth.Actor, query s
 	if len(scopes) == 0 {
 		return nil, errs.E(errs.Forbidden, op, "error.forbidden")
 	}
+	return s.searchBuildings(ctx, op, scopes, query, limit)
+}
+
+// FindAddress finds buildings by a typed address anywhere in the
+// installation, for anyone: a resident reporting a problem types where it is
+// instead of dropping a pin. Building addresses are public places, not
+// personal data; the answer carries no household figures.
+func (s *Service) FindAddress(ctx context.Context, query string, limit int) ([]Building, error) {
+	bs, err := s.searchBuildings(ctx, "territory.FindAddress", []string{""}, query, limit)
+	for i := range bs {
+		bs[i].Households, bs[i].Units, bs[i].Floors = 0, 0, 0
+	}
+	return bs, err
+}
+
+func (s *Service) searchBuildings(ctx context.Context, op string, scopes []string, query string, limit int) ([]Building, error) {
 	key := AddressKey(query)
 	if key == "" {
 		return nil, errs.Fields(op, map[string]string{"q": "error.field.required"})
