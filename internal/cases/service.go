@@ -174,7 +174,14 @@ func (s *Service) load(ctx context.Context, q db.Querier, op string, w Who, id i
 		return c, errs.Wrap(op, err)
 	}
 	if !w.CanRead(c) {
-		return Case{}, notFound(op)
+		// Reporters of duplicates merged into this case follow it.
+		ok, err := s.st.follows(ctx, q, id, w.UserID)
+		if err != nil {
+			return Case{}, errs.Wrap(op, err)
+		}
+		if !ok || w.Role != auth.Resident {
+			return Case{}, notFound(op)
+		}
 	}
 	return c, nil
 }

@@ -337,6 +337,15 @@ func (store) follow(ctx context.Context, q db.Querier, caseID, userID int64) err
 	return err
 }
 
+func (store) follows(ctx context.Context, q db.Querier, caseID, userID int64) (bool, error) {
+	if userID == 0 {
+		return false, nil
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_followers WHERE case_id = $1 AND user_id = $2`, caseID, userID).Scan(&n)
+	return n > 0, err
+}
+
 // moveFollowers makes the followers of a merged case follow the survivor.
 func (store) moveFollowers(ctx context.Context, q db.Querier, from, to int64) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO case_followers (case_id, user_id)
