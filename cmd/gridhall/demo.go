@@ -42,6 +42,9 @@ func runDemo(e env, args []string) error {
 		if err := demo.Seed(e.ctx, a.Auth, a.Territory, password); err != nil {
 			return err
 		}
+		if err := demo.SeedDepartments(e.ctx, a.Auth, a.Catalog); err != nil {
+			return err
+		}
 		sum, err := demo.SeedPeople(e.ctx, a.People, a.Territory, a.Clock.Now())
 		if err != nil {
 			return err

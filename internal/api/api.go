@@ -10,9 +10,13 @@ import (
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/calendar"
+	"github.com/gridhall/gridhall/internal/cases"
+	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/territory"
 )
@@ -23,6 +27,10 @@ type Deps struct {
 	Audit     *audit.Log
 	Territory *territory.Service
 	People    *people.Service
+	Cases     *cases.Service
+	Catalog   *catalog.Service
+	Calendar  *calendar.Service
+	Outbox    *outbox.Service
 	I18n      *i18n.Bundle
 	Log       *slog.Logger
 	// TrustProxy says whether X-Forwarded-For names the client (behind a
@@ -56,6 +64,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerSelfService(mux)
 	a.registerVisits(mux)
 	a.registerImport(mux)
+	a.registerCases(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,12 +25,16 @@ import (
 	"github.com/gridhall/gridhall/internal/api"
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/calendar"
+	"github.com/gridhall/gridhall/internal/cases"
+	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/config"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
@@ -47,6 +52,10 @@ type App struct {
 	Territory *territory.Service
 	Keys      *seal.Keyring // nil when no master key is configured (PostgreSQL)
 	People    *people.Service
+	Catalog   *catalog.Service
+	Calendar  *calendar.Service
+	Cases     *cases.Service
+	Outbox    *outbox.Service
 	I18n      *i18n.Bundle
 	Version   string
 }
@@ -104,9 +113,42 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		d.Close()
 		return nil, err
 	}
+	if cfg.SMTPPasswordFile != "" {
+		b, err := os.ReadFile(cfg.SMTPPasswordFile)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("read --smtp-password-file: %w", err)
+		}
+		cfg.SMTPPassword = strings.TrimRight(string(b), "\r\n")
+	}
+	cat := catalog.NewService(d, al, c)
+	cal := calendar.NewService(d, al, c)
+	// The built-in catalogue and calendar make a new installation usable at
+	// once; both seeds leave existing (edited) data alone.
+	if _, err := cat.Seed(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("seed the category catalogue: %w", err)
+	}
+	if err := cal.Seed(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("seed the working calendar: %w", err)
+	}
+	caseCfg := cases.DefaultConfig()
+	caseCfg.EscalateAfter, caseCfg.DuplicateRadius, caseCfg.DuplicateWindow = cfg.EscalateAfter, cfg.DuplicateRadius, cfg.DuplicateWindow
+	// Department handlers manage their own department's webhook endpoints.
+	policy := func(actor auth.Actor, owner string) bool {
+		if actor.Role != auth.DepartmentHandler {
+			return false
+		}
+		ds, err := cat.DepartmentsOf(ctx, actor.UserID)
+		return err == nil && slices.Contains(ds, owner)
+	}
 	return &App{
 		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc, Territory: terr,
-		Keys: keys, People: people.NewService(d, al, keys, terr, c),
+		Keys: keys, People: people.NewService(d, al, keys, terr, c), Catalog: cat, Calendar: cal,
+		Outbox: outbox.NewService(d, al, keys, c, policy),
+		Cases: cases.NewService(cases.Deps{DB: d, Audit: al, Clock: c, Territory: terr, Users: authSvc, Catalog: cat,
+			Calendar: cal, Keys: keys, I18n: bundle, Log: log}, caseCfg),
 	}, nil
 }
 
@@ -170,6 +212,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log,
+		Cases: a.Cases, Catalog: a.Catalog, Calendar: a.Calendar, Outbox: a.Outbox,
 		TrustProxy: a.Config.TrustProxy})
 
 	// writeErr picks the face by the request: machine clients get JSON, people
@@ -203,7 +246,7 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
-		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix,
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix, api.CasesPrefix,
 			api.ResidentsImportPrefix, web.PeopleImportPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
@@ -318,6 +361,8 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 		go a.refreshKeys(ctx)
 	}
 	go a.retention(ctx)
+	go a.Cases.Run(ctx, a.Config.CaseTimerEvery, a.Log)
+	go a.dispatcher().Run(ctx, a.Config.OutboxEvery)
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {
@@ -345,6 +390,13 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 		return err
 	}
 	return nil
+}
+
+// dispatcher delivers this node's share of the outbox.
+func (a *App) dispatcher() *outbox.Dispatcher {
+	return outbox.NewDispatcher(a.DB, a.Clock, outbox.Config{Keys: a.Keys, SMTP: outbox.SMTPConfig{
+		Addr: a.Config.SMTPAddr, From: a.Config.SMTPFrom, Username: a.Config.SMTPUser, Password: a.Config.SMTPPassword,
+	}}, a.Log)
 }
 
 // refreshKeys reloads the field-encryption keys every minute, so that a key

@@ -44,37 +44,20 @@ var start = time.Date(2026, 11, 16, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
 
 func newStack(t testing.TB, d *db.DB, c *clock.Fake) *stack {
 	t.Helper()
-	ctx := context.Background()
-	al := audit.New(d)
-	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour, LoginMaxFailures: 5,
-		LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	terr := territory.NewService(d, al, a, c, territory.DefaultTolerance)
-	if err := demo.Seed(ctx, a, terr, "correct horse battery"); err != nil {
+	s := node(t, d, c)
+	if err := demo.Seed(s.ctx, s.auth, s.terr, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	if err := terr.Locator().Refresh(ctx); err != nil {
+	if err := s.terr.Locator().Refresh(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	cat := catalog.NewService(d, al, c)
-	if _, err := cat.Seed(ctx); err != nil {
+	if _, err := s.cat.Seed(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	cal := calendar.NewService(d, al, c)
-	if err := cal.Seed(ctx); err != nil {
+	if err := s.cal.Seed(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := i18n.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk, _ := seal.GenerateMasterKey()
-	keys, err := seal.Open(ctx, d, mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{ctx: ctx, d: d, clock: c, auth: a, terr: terr, cat: cat, cal: cal, users: map[string]auth.Actor{}}
-	s.svc = cases.NewService(cases.Deps{DB: d, Audit: al, Clock: c, Territory: terr, Users: a, Catalog: cat, Calendar: cal,
-		Keys: keys, I18n: tr}, cases.DefaultConfig())
+	ctx, a, cat := s.ctx, s.auth, s.cat
 	console := auth.SystemActor("test")
 	for _, u := range []auth.NewUser{
 		{Username: "water1", DisplayName: "水务", Password: "correct horse battery", Role: auth.DepartmentHandler, Scope: "420106"},
@@ -97,6 +80,35 @@ func newStack(t testing.TB, d *db.DB, c *clock.Fake) *stack {
 	}
 	return s
 }
+
+// node builds the services of one GridHall node on d, without seeding:
+// a second node on the same PostgreSQL shares the first one's data.
+func node(t testing.TB, d *db.DB, c *clock.Fake) *stack {
+	t.Helper()
+	ctx := context.Background()
+	al := audit.New(d)
+	a := auth.NewService(d, al, c, auth.Settings{SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour, LoginMaxFailures: 5,
+		LoginIPMaxFailures: 50, LoginWindow: time.Minute, Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	terr := territory.NewService(d, al, a, c, territory.DefaultTolerance)
+	cat := catalog.NewService(d, al, c)
+	cal := calendar.NewService(d, al, c)
+	tr, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.Open(ctx, d, testMasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{ctx: ctx, d: d, clock: c, auth: a, terr: terr, cat: cat, cal: cal, users: map[string]auth.Actor{}}
+	s.svc = cases.NewService(cases.Deps{DB: d, Audit: al, Clock: c, Territory: terr, Users: a, Catalog: cat, Calendar: cal,
+		Keys: keys, I18n: tr}, cases.DefaultConfig())
+	return s
+}
+
+// testMasterKey is shared by every node of a test, as a real deployment's
+// nodes share theirs.
+var testMasterKey, _ = seal.GenerateMasterKey()
 
 // as returns the actor an account acts as, with its grids.
 func (s *stack) as(t testing.TB, name string) auth.Actor {

@@ -53,6 +53,18 @@ type Config struct {
 	MapTileURL        string        // optional tile layer for the map page; none by default (works offline)
 	TerritoryPoll     time.Duration // how often each node checks for territory changes made by other nodes
 
+	// Cases and notifications.
+	CaseTimerEvery   time.Duration // how often each node fires due case timers (warnings, overdue, escalation)
+	EscalateAfter    float64       // fraction of a stage's limit past its deadline before a case climbs a level; 0 = never
+	DuplicateRadius  float64       // metres within which a same-category report is offered as a duplicate
+	DuplicateWindow  time.Duration // how far back duplicates are sought
+	OutboxEvery      time.Duration // how often each node delivers pending notifications
+	SMTPAddr         string        // host:port of the mail relay; "" sends no email
+	SMTPFrom         string        // sender address of notification mail
+	SMTPUser         string        // SMTP AUTH user name (optional)
+	SMTPPasswordFile string        // file holding the SMTP password (or GRIDHALL_SMTP_PASSWORD)
+	SMTPPassword     string        // from GRIDHALL_SMTP_PASSWORD or the file; never a flag
+
 	// Logging.
 	LogLevel  slog.Level
 	LogFormat string // json or text
@@ -76,6 +88,11 @@ func Default() Config {
 		RetentionDays:      3 * 365,
 		BoundaryTolerance:  2,
 		TerritoryPoll:      2 * time.Second,
+		CaseTimerEvery:     30 * time.Second,
+		EscalateAfter:      0.5,
+		DuplicateRadius:    150,
+		DuplicateWindow:    7 * 24 * time.Hour,
+		OutboxEvery:        5 * time.Second,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          "json",
 	}
@@ -126,6 +143,15 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.LoginWindow, "login-window", c.LoginWindow, "login throttling window")
 	fs.StringVar(&c.MapTileURL, "map-tile-url", c.MapTileURL, "tile layer for the map page, e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png (default none: boundaries on a plain background)")
 	fs.DurationVar(&c.TerritoryPoll, "territory-poll", c.TerritoryPoll, "how often to check for territory changes made on other nodes")
+	fs.DurationVar(&c.CaseTimerEvery, "case-timer-every", c.CaseTimerEvery, "how often to fire due case timers (warnings at 80%, overdue marks, escalation)")
+	fs.Float64Var(&c.EscalateAfter, "escalate-after", c.EscalateAfter, "escalate an overdue case one level when this fraction of its stage limit has passed beyond the deadline (0: never)")
+	fs.Float64Var(&c.DuplicateRadius, "duplicate-radius", c.DuplicateRadius, "metres within which an open case of the same category is offered as a likely duplicate")
+	fs.DurationVar(&c.DuplicateWindow, "duplicate-window", c.DuplicateWindow, "how far back likely duplicates are sought")
+	fs.DurationVar(&c.OutboxEvery, "outbox-every", c.OutboxEvery, "how often to deliver pending notifications (in-app, email, webhooks)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for notification email (default none: no email)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of notification email")
+	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name, when the relay wants authentication")
+	fs.StringVar(&c.SMTPPasswordFile, "smtp-password-file", c.SMTPPasswordFile, "file holding the SMTP password (or set GRIDHALL_SMTP_PASSWORD)")
 }
 
 // EnvName is the environment variable that backs a flag.
@@ -179,6 +205,7 @@ func Parse(fs *flag.FlagSet, c *Config, args []string, getenv func(string) strin
 	}
 	if c.MasterKey == "" {
 		c.MasterKey = getenv("GRIDHALL_MASTER_KEY")
+		c.SMTPPassword = getenv("GRIDHALL_SMTP_PASSWORD")
 	}
 	return c.Validate()
 }
@@ -206,6 +233,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--boundary-tolerance must be between 0 and 1000 metres")
 	case c.MapTileURL != "" && !strings.HasPrefix(c.MapTileURL, "https://") && !strings.HasPrefix(c.MapTileURL, "http://"):
 		return fmt.Errorf("--map-tile-url must start with http:// or https://")
+	case c.CaseTimerEvery < 100*time.Millisecond || c.OutboxEvery < 100*time.Millisecond:
+		return fmt.Errorf("--case-timer-every and --outbox-every must be at least 100ms")
+	case c.EscalateAfter < 0 || c.EscalateAfter > 100:
+		return fmt.Errorf("--escalate-after must be between 0 and 100")
+	case c.DuplicateRadius < 0 || c.DuplicateRadius > 5000 || c.DuplicateWindow < 0:
+		return fmt.Errorf("--duplicate-radius must be between 0 and 5000 metres and --duplicate-window not negative")
+	case c.SMTPAddr != "" && c.SMTPFrom == "":
+		return fmt.Errorf("--smtp-addr needs --smtp-from")
 	case c.TerritoryPoll < 100*time.Millisecond:
 		return fmt.Errorf("--territory-poll must be at least 100ms")
 	case c.LoginMaxFailures < 1 || c.LoginIPMaxFailures < 1 || c.LoginWindow <= 0:

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/geo"
 	"github.com/gridhall/gridhall/internal/territory"
 )
@@ -120,6 +121,12 @@ func Accounts() []Account {
 		{"street", "街道指挥中心", auth.StreetStaff, StreetCode},
 		{"auditor", "审计员", auth.Auditor, ""},
 	}
+	// One handler for each department that most cases go to, and a resident
+	// who reports problems.
+	for _, d := range DepartmentAccounts {
+		as = append(as, Account{d[0], d[1], auth.DepartmentHandler, DistrictCode})
+	}
+	as = append(as, Account{"resident", "居民王女士", auth.Resident, ""})
 	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高"}
 	given := []string{"丽", "伟", "芳", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明"}
 	n := 0
@@ -135,6 +142,29 @@ func Accounts() []Account {
 		as = append(as, Account{fmt.Sprintf("gw%02d", i+1), surnames[(i+7)%15] + given[(i+3)%15], auth.GridWorker, pathOf(communities[gs[2*i].comm].code)})
 	}
 	return as
+}
+
+// DepartmentAccounts are the demo's department handlers: user name (also
+// the department code), display name.
+var DepartmentAccounts = [][2]string{
+	{"water", "水务局办事员"}, {"sanitation", "环卫所办事员"}, {"housing", "住建局办事员"},
+	{"community", "社区工作站"}, {"property", "物业服务中心"}, {"urban-mgmt", "城管执法队"},
+}
+
+// SeedDepartments makes each demo department handler a member of its
+// department in the catalogue.
+func SeedDepartments(ctx context.Context, authSvc *auth.Service, cat *catalog.Service) error {
+	console := auth.SystemActor("demo")
+	for _, d := range DepartmentAccounts {
+		u, err := authSvc.UserByName(ctx, console, d[0])
+		if err != nil {
+			return fmt.Errorf("demo department account %s: %w", d[0], err)
+		}
+		if err := cat.AddMember(ctx, console, d[0], u.ID); err != nil {
+			return fmt.Errorf("demo department %s: %w", d[0], err)
+		}
+	}
+	return nil
 }
 
 func pathOf(code string) string {
