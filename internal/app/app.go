@@ -428,6 +428,15 @@ func (a *App) retention(ctx context.Context) {
 		case n > 0:
 			a.Log.Info("anonymised residents past retention", "count", n)
 		}
+		// Delivered and dead notifications, with their delivery log, are
+		// kept for a month: long enough to answer "did the department get it?".
+		m, err := a.Outbox.Purge(ctx, a.Clock.Now().AddDate(0, 0, -30))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Warn("outbox purge failed", "err", err)
+		case m > 0:
+			a.Log.Info("purged old notifications", "count", m)
+		}
 	}
 	run()
 	t := time.NewTicker(time.Hour)
