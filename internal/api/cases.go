@@ -77,8 +77,6 @@ func (a *API) reportCase(w http.ResponseWriter, r *http.Request, actor auth.Acto
 	return nil
 }
 
-type closer []io.Closer
-
 // decodeWithPhotos reads a JSON body, or a multipart form with the JSON in
 // its "case" part and images in "photo" parts.
 func decodeWithPhotos(r *http.Request, v any) ([]cases.Upload, error) {

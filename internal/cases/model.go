@@ -236,17 +236,15 @@ func (w Who) IsReporter(c Case) bool { return w.UserID != 0 && c.ReporterID == w
 // its territory, the assignee and assisting departments, and its reporter.
 func (w Who) CanRead(c Case) bool {
 	if w.Role == auth.DepartmentHandler {
-		return w.IsAssignee(c) || w.IsAssisting(c) || w.wasAssigned(c)
+		// A department sees the cases it holds or assists on now; one that
+		// transferred or returned a case no longer does.
+		return w.IsAssignee(c) || w.IsAssisting(c)
 	}
 	if w.Role != auth.Resident && auth.Can(w.Actor, auth.ReadCases, c.GridPath) {
 		return true
 	}
 	return w.IsAssignee(c) || w.IsReporter(c)
 }
-
-// wasAssigned is filled by the service for departments that handled the case
-// before it was transferred, so they keep reading what they worked on.
-func (w Who) wasAssigned(c Case) bool { return false }
 
 // rule is one row of the workflow table.
 type rule struct {
