@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	st    store
+	// photoSlots bounds how many photos are decoded at once: a large photo
+	// takes a few hundred megabytes while it is decoded.
+	photoSlots chan struct{}
 }
 
 // Deps are the services case handling builds on.
@@ -89,7 +93,7 @@ func NewService(d Deps, cfg Config) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d.DB, audit: d.Audit, clock: d.Clock, terr: d.Territory, users: d.Users, cat: d.Catalog, cal: d.Calendar,
-		keys: d.Keys, tr: d.I18n, cfg: cfg, log: log}
+		keys: d.Keys, tr: d.I18n, cfg: cfg, log: log, photoSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 // Who completes an actor with the departments its account belongs to.
@@ -145,7 +149,9 @@ func (s *Service) photos(op string, ups []Upload) ([]attachment, error) {
 	}
 	out := make([]attachment, 0, len(ups))
 	for _, u := range ups {
+		s.photoSlots <- struct{}{}
 		p, err := media.Process(u.R, s.cfg.Photo)
+		<-s.photoSlots
 		if err != nil {
 			if e := errs.As(err); e.Code == errs.Invalid {
 				key := e.Fields["photo"]
