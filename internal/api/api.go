@@ -65,6 +65,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerVisits(mux)
 	a.registerImport(mux)
 	a.registerCases(mux)
+	a.registerWebhooks(mux)
+	a.registerCatalog(mux)
 }
 
 // handlerFunc is an API handler that returns its error instead of writing it.

@@ -461,3 +461,108 @@ func (a *API) markRead(w http.ResponseWriter, r *http.Request, actor auth.Actor)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// CategoriesImportPath takes a whole catalogue file, as large as an upload.
+const CategoriesImportPath = "/api/v1/categories/import"
+
+// registerCatalog adds the editing of categories and departments: the
+// catalogue is data an administrator keeps, not code.
+func (a *API) registerCatalog(mux *http.ServeMux) {
+	mux.Handle("PUT /api/v1/categories/{ref}", a.handle(a.saveCategory, "write"))
+	mux.Handle("POST "+CategoriesImportPath, a.handle(a.importCategories, "write"))
+	mux.Handle("GET /api/v1/categories/export", a.handle(a.exportCategories, "read"))
+	mux.Handle("PUT /api/v1/departments/{code}", a.handle(a.saveDepartment, "write"))
+	mux.Handle("PUT /api/v1/departments/{code}/members/{user}", a.handle(a.departmentMember(true), "write"))
+	mux.Handle("DELETE /api/v1/departments/{code}/members/{user}", a.handle(a.departmentMember(false), "write"))
+}
+
+// saveCategory creates or replaces the category named by the path.
+func (a *API) saveCategory(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+	if err := a.casesReady(); err != nil {
+		return err
+	}
+	kind, code, ok := catalog.ParseRef(r.PathValue("ref"))
+	if !ok {
+		return errs.E(errs.NotFound, "api.saveCategory", "error.not_found")
+	}
+	var c catalog.Category
+	if err := httpx.DecodeJSON(r, &c); err != nil {
+		return err
+	}
+	c.Kind, c.Code = kind, code
+	if err := a.d.Catalog.Save(r.Context(), actor, c); err != nil {
+		return err
+	}
+	saved, err := a.d.Catalog.Category(r.Context(), kind, code)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, viewCategory(saved))
+	return nil
+}
+
+// importCategories applies a catalogue file (CSV or XLSX, the national
+// catalogue's columns) whole, or lists every bad row.
+func (a *API) importCategories(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+	if err := a.casesReady(); err != nil {
+		return err
+	}
+	n, err := a.d.Catalog.Import(r.Context(), actor, r.Body)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
+	return nil
+}
+
+func (a *API) exportCategories(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+	if err := a.casesReady(); err != nil {
+		return err
+	}
+	if !actor.Role.Staff() {
+		return errs.E(errs.Forbidden, "api.exportCategories", "error.forbidden")
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="categories.csv"`)
+	return a.d.Catalog.Export(r.Context(), w)
+}
+
+func (a *API) saveDepartment(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+	if err := a.casesReady(); err != nil {
+		return err
+	}
+	var d catalog.Department
+	if err := httpx.DecodeJSON(r, &d); err != nil {
+		return err
+	}
+	d.Code = r.PathValue("code")
+	if err := a.d.Catalog.SaveDepartment(r.Context(), actor, d); err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// departmentMember adds or removes an account (by user name) from a
+// department.
+func (a *API) departmentMember(add bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+		if err := a.casesReady(); err != nil {
+			return err
+		}
+		u, err := a.d.Auth.UserByName(r.Context(), auth.SystemActor("api"), r.PathValue("user"))
+		if err != nil {
+			return errs.E(errs.NotFound, "api.departmentMember", "error.user.not_found")
+		}
+		if add {
+			err = a.d.Catalog.AddMember(r.Context(), actor, r.PathValue("code"), u.ID)
+		} else {
+			err = a.d.Catalog.RemoveMember(r.Context(), actor, r.PathValue("code"), u.ID)
+		}
+		if err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}

@@ -207,7 +207,8 @@ func (a *App) Close() error { return a.DB.Close() }
 // shared middleware.
 func (a *App) Handler() (http.Handler, error) {
 	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
-		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL})
+		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL,
+		Cases: a.Cases, Catalog: a.Catalog, Outbox: a.Outbox})
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +247,8 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
-		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix, api.CasesPrefix,
-			api.ResidentsImportPrefix, web.PeopleImportPrefix),
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, append([]string{api.UploadPrefix, web.UploadPrefix, api.CasesPrefix, api.CategoriesImportPath,
+			api.ResidentsImportPrefix, web.PeopleImportPrefix}, web.UploadPrefixes...)...),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil
