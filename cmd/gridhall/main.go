@@ -36,16 +36,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":     {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
-		"demo":      {"seed a demo of Community Y's street under ./demo-data (once) and serve it", runDemo},
-		"migrate":   {"apply pending database migrations and exit", runMigrate},
-		"people":    {"import and export the people registry (CSV/XLSX)", runPeople},
-		"user":      {"manage accounts: add, passwd, list, disable, enable", runUser},
-		"token":     {"manage API tokens: create, list, revoke", runToken},
-		"audit":     {"check the audit log: verify", runAudit},
-		"keys":      {"manage the keys protecting personal data: init, list, rotate, rewrap", runKeys},
-		"territory": {"import and export the territory tree as GeoJSON", runTerritory},
-		"version":   {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
+		"serve":      {"run the web server (default 127.0.0.1:8080, SQLite under ./data)", runServe},
+		"demo":       {"seed a demo of Community Y's street under ./demo-data (once) and serve it", runDemo},
+		"migrate":    {"apply pending database migrations and exit", runMigrate},
+		"people":     {"import and export the people registry (CSV/XLSX)", runPeople},
+		"user":       {"manage accounts: add, passwd, list, disable, enable", runUser},
+		"token":      {"manage API tokens: create, list, revoke", runToken},
+		"audit":      {"check the audit log: verify", runAudit},
+		"keys":       {"manage the keys protecting personal data: init, list, rotate, rewrap", runKeys},
+		"territory":  {"import and export the territory tree as GeoJSON", runTerritory},
+		"calendar":   {"import and export the working calendar's holidays and make-up days", runCalendar},
+		"categories": {"import and export the case categories (CSV/XLSX)", runCategories},
+		"version":    {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
 	}
 }
 

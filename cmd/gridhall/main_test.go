@@ -61,6 +61,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"token", "revoke", "--help"}, {"audit", "verify", "--help"}, {"version", "--help"}, {"--help"},
 		{"territory", "import", "--help"}, {"territory", "export", "--help"}, {"territory", "assign", "--help"}, {"demo", "--help"},
 		{"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"keys", "rewrap", "--help"},
+		{"calendar", "import", "--help"}, {"calendar", "export", "--help"}, {"categories", "import", "--help"}, {"categories", "export", "--help"},
 	}
 	for _, args := range cases {
 		code, out, errOut := cli(t, "", args...)
