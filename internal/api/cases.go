@@ -221,8 +221,30 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request, actor auth.Actor
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if q.Get("format") == "geojson" {
+		httpx.WriteJSON(w, http.StatusOK, casesGeoJSON(p))
+		return nil
+	}
 	httpx.WriteJSON(w, http.StatusOK, Page[cases.Item]{Items: p.Items, NextCursor: p.Next})
 	return nil
+}
+
+// casesGeoJSON is a queue page as points for a map of open cases.
+func casesGeoJSON(p cases.Page) map[string]any {
+	features := make([]map[string]any, 0, len(p.Items))
+	for _, it := range p.Items {
+		features = append(features, map[string]any{
+			"type":     "Feature",
+			"geometry": map[string]any{"type": "Point", "coordinates": []float64{it.Lng, it.Lat}},
+			"properties": map[string]any{"id": it.ID, "number": it.Number, "state": it.State, "light": it.Light,
+				"category": it.Category, "overdue": it.Overdue},
+		})
+	}
+	out := map[string]any{"type": "FeatureCollection", "features": features}
+	if p.Next != "" {
+		out["next_cursor"] = p.Next
+	}
+	return out
 }
 
 func (a *API) similarCases(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
