@@ -247,8 +247,8 @@ func (a *App) Handler() (http.Handler, error) {
 		metrics.Middleware,
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
-		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, append([]string{api.UploadPrefix, web.UploadPrefix, api.CasesPrefix, api.CategoriesImportPath,
-			api.ResidentsImportPrefix, web.PeopleImportPrefix}, web.UploadPrefixes...)...),
+		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix, api.CasesPrefix, api.CategoriesImportPath,
+			api.ResidentsImportPrefix, web.PeopleImportPrefix, web.ReportPrefix, web.CasesPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil

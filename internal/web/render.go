@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"path"
 	"strings"
@@ -64,6 +65,7 @@ type page struct {
 	Nav       string // which navigation entry is the current page
 	Version   string
 	Notice    string // translated confirmation of a finished action
+	Unread    int    // the account's unread in-app messages, for the header
 	Form      form
 	Data      any
 
@@ -84,6 +86,15 @@ func (w *Web) newPage(r *http.Request, nav, back string) *page {
 	}
 	if sid := httpx.SessionFrom(r.Context()); sid != "" {
 		p.CSRF = auth.CSRFToken(sid)
+	}
+	if w.outbox != nil && p.SignedIn() && !p.Actor.MustChangePassword {
+		// One indexed count per page; a failure costs the badge, not the
+		// page.
+		n, err := w.outbox.Unread(r.Context(), p.Actor.UserID)
+		if err != nil {
+			w.log.LogAttrs(r.Context(), slog.LevelWarn, "web: unread count", slog.String("error", err.Error()))
+		}
+		p.Unread = n
 	}
 	return p
 }

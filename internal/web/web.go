@@ -17,9 +17,12 @@ import (
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/cases"
+	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/territory"
 )
@@ -39,6 +42,13 @@ type Deps struct {
 	// care, statistics) and residents' self-service (sign-up, own record);
 	// nil answers them with "unavailable".
 	People *people.Service
+	// Cases and Catalog serve the case pages (report, case, workbench,
+	// figures); nil answers them with "unavailable".
+	Cases   *cases.Service
+	Catalog *catalog.Service
+	// Outbox serves the inbox and the unread count in the header; nil
+	// leaves both out.
+	Outbox *outbox.Service
 	// MapTileURL is an optional tile layer under the map's boundaries
 	// ("https://tiles.example.org/{z}/{x}/{y}.png"); empty draws them on a
 	// plain background, which works offline.
@@ -57,6 +67,9 @@ type Web struct {
 	version    string
 	territory  *territory.Service
 	people     *people.Service
+	cases      *cases.Service
+	catalog    *catalog.Service
+	outbox     *outbox.Service
 	mapTileURL string
 
 	pages    map[string]*template.Template // page name → layout with that page's blocks
@@ -82,6 +95,7 @@ func New(d Deps) (*Web, error) {
 		auth: d.Auth, audit: d.Audit, i18n: d.I18n, log: d.Log, clock: d.Clock,
 		trustProxy: d.TrustProxy, version: d.Version,
 		territory: d.Territory, people: d.People, mapTileURL: d.MapTileURL,
+		cases: d.Cases, catalog: d.Catalog, outbox: d.Outbox,
 		pages: pages, staticFS: staticFS, assets: assets,
 	}, nil
 }
@@ -146,6 +160,23 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"GET /me", w.mePage, signedIn},
 		{"POST /me/verify", w.verifyMe, signedIn | csrf},
 		{"GET /me/data", w.myData, signedIn},
+		{"GET /report", w.reportPage, signedIn},
+		{"POST /report", w.submitReport, signedIn | csrf},
+		{"GET /report/addresses", w.reportAddresses, signedIn},
+		{"GET /report/done/{id}", w.reportDone, signedIn},
+		{"GET /cases/new", w.quickReportPage, signedIn},
+		{"POST /cases/new", w.submitQuickReport, signedIn | csrf},
+		{"GET /cases/mine", w.myCasesPage, signedIn},
+		{"GET /cases/figures", w.figuresPage, signedIn},
+		{"GET /cases/{id}", w.casePage, signedIn},
+		{"POST /cases/{id}/act", w.actOnCase, signedIn | csrf},
+		{"GET /cases/{id}/photos/{photo}", w.casePhoto, signedIn},
+		{"GET /cases/{id}/photos/{photo}/thumb", w.casePhoto, signedIn},
+		{"GET /work", w.workPage, signedIn},
+		{"POST /work/dispatch", w.bulkDispatch, signedIn | csrf},
+		{"GET /inbox", w.inboxPage, signedIn},
+		{"POST /inbox/read", w.markRead, signedIn | csrf},
+		{"POST /inbox/read-all", w.markAllRead, signedIn | csrf},
 		{"GET /setup", w.setupPage, 0},
 		{"POST /setup", w.setup, 0},
 	}
