@@ -264,8 +264,9 @@ func (s *Service) Photo(ctx context.Context, actor auth.Actor, id int64, thumb b
 	if err != nil {
 		return "", nil, err
 	}
-	caseID, ct, b, err := s.st.attachment(ctx, s.db, id, thumb)
-	if errors.Is(err, sql.ErrNoRows) {
+	caseID, ct, b, public, err := s.st.attachment(ctx, s.db, id, thumb)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !public && actor.Role == auth.Resident) {
+		// Residents see the photos of the steps on their timeline only.
 		return "", nil, notFound(op)
 	}
 	if err != nil {
