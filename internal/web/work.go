@@ -52,6 +52,10 @@ type workData struct {
 	Depts      []department
 	CanQuick   bool
 	CanFigures bool
+	// MapPoints is the API query for this page's cases as GeoJSON points;
+	// TileURL the optional tile layer under them.
+	MapPoints string
+	TileURL   string
 }
 
 // workNotice confirms a bulk dispatch: ?ok=bulk&n=…&failed=….
@@ -150,6 +154,16 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 	if d.Places, err = w.casePlaces(r, actor, p.Lang, auth.ReadCases); err != nil {
 		return err
 	}
+	mq := url.Values{"format": {"geojson"}, "queue": {string(f.Queue)}, "limit": {strconv.Itoa(workPageSize)}}
+	for k, v := range map[string]string{"category": f.Category, "grid": f.Grid, "state": string(f.State), "channel": string(f.Channel), "sort": f.Sort, "cursor": f.After} {
+		if v != "" {
+			mq.Set(k, v)
+		}
+	}
+	if f.Overdue {
+		mq.Set("overdue", "true")
+	}
+	d.MapPoints, d.TileURL = "/api/v1/cases?"+mq.Encode(), w.mapTileURL
 	if f.Queue == cases.QDispatch && len(d.Rows) > 0 {
 		d.Bulk = true
 		if d.Depts, err = w.departments(r.Context(), p.Lang); err != nil {
