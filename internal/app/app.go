@@ -403,18 +403,11 @@ func (a *App) dispatcher() *outbox.Dispatcher {
 // refreshKeys reloads the field-encryption keys every minute, so that a key
 // rotated on another node (or by the console) becomes current here too.
 func (a *App) refreshKeys(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.Keys.Refresh(ctx); err != nil && ctx.Err() == nil {
-				a.Log.Warn("key refresh failed", "err", err)
-			}
+	clock.Every(ctx, time.Minute, func() {
+		if err := a.Keys.Refresh(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("key refresh failed", "err", err)
 		}
-	}
+	})
 }
 
 // retention erases the personal data of residents who moved out longer ago
@@ -440,32 +433,16 @@ func (a *App) retention(ctx context.Context) {
 		}
 	}
 	run()
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			run()
-		}
-	}
+	clock.Every(ctx, time.Hour, run)
 }
 
 // sweep removes expired sessions and throttle windows every ten minutes.
 func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.Auth.Sweep(ctx); err != nil {
-				a.Log.Warn("session sweep failed", "err", err)
-			} else if n > 0 {
-				a.Log.Debug("swept expired sessions", "count", n)
-			}
+	clock.Every(ctx, 10*time.Minute, func() {
+		if n, err := a.Auth.Sweep(ctx); err != nil {
+			a.Log.Warn("session sweep failed", "err", err)
+		} else if n > 0 {
+			a.Log.Debug("swept expired sessions", "count", n)
 		}
-	}
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 )
 
@@ -104,16 +105,9 @@ func (s *Service) fire(ctx context.Context, c Case, now time.Time) (bool, error)
 
 // Run fires timers every interval until ctx ends.
 func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.RunTimers(ctx); err != nil && ctx.Err() == nil {
-				log.Error("case timers", "err", err)
-			}
+	clock.Every(ctx, every, func() {
+		if _, err := s.RunTimers(ctx); err != nil && ctx.Err() == nil {
+			log.Error("case timers", "err", err)
 		}
-	}
+	})
 }

@@ -4,6 +4,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -47,4 +48,21 @@ func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	f.t = t.UTC()
 	f.mu.Unlock()
+}
+
+// Every calls fn each time interval passes, until ctx ends: the shape of
+// every background job a node runs (timers, index refreshes, sweeps). It
+// measures real time, not a Clock's: jobs ask their Clock what time it is
+// when they run, and tests call the job's work directly.
+func Every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }

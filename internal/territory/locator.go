@@ -10,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/geo"
 )
@@ -98,18 +99,11 @@ func buildSnapshot(ctx context.Context, st store, q db.Querier) (*snapshot, erro
 
 // Run refreshes the index every interval until ctx ends.
 func (l *Locator) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("territory index refresh failed", "err", err)
-			}
+	clock.Every(ctx, every, func() {
+		if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("territory index refresh failed", "err", err)
 		}
-	}
+	})
 }
 
 // Locate finds the lowest node containing a WGS84 point.

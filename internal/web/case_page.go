@@ -99,19 +99,11 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request) error {
 // back to it.
 func (w *Web) showCase(rw http.ResponseWriter, r *http.Request, status int, failed cases.Action, f form) error {
 	const op = "web.casePage"
-	svc, err := w.caseService(op)
+	_, det, err := w.caseOf(r, op)
 	if err != nil {
 		return err
 	}
-	id, err := caseID(r, op, "id")
-	if err != nil {
-		return err
-	}
-	actor := auth.ActorFrom(r.Context())
-	det, err := svc.Get(r.Context(), actor, id)
-	if err != nil {
-		return err
-	}
+	id, actor := det.Case.ID, auth.ActorFrom(r.Context())
 	back := "/cases/" + strconv.FormatInt(id, 10)
 	p := w.newPage(r, caseNav(actor), back)
 	if status == http.StatusOK {
@@ -363,28 +355,35 @@ func (f actForm) Error(name string) string { return f.F.Errors[name] }
 // ID is a page-unique id for a field of this form.
 func (f actForm) ID(name string) string { return "act-" + string(f.F.Action) + "-" + name }
 
+// caseOf reads the case named by the path's {id} for the signed-in actor,
+// with the service that holds it.
+func (w *Web) caseOf(r *http.Request, op string) (*cases.Service, cases.Detail, error) {
+	svc, err := w.caseService(op)
+	if err != nil {
+		return nil, cases.Detail{}, err
+	}
+	id, err := caseID(r, op, "id")
+	if err != nil {
+		return nil, cases.Detail{}, err
+	}
+	det, err := svc.Get(r.Context(), auth.ActorFrom(r.Context()), id)
+	return svc, det, err
+}
+
 // casePhoto handles GET /cases/{id}/photos/{photo}[/thumb]: a photo of a
 // step the viewer may see. Photos of steps that are not public never reach
 // residents, even by a guessed id.
 func (w *Web) casePhoto(rw http.ResponseWriter, r *http.Request) error {
 	const op = "web.casePhoto"
-	svc, err := w.caseService(op)
-	if err != nil {
-		return err
-	}
-	id, err := caseID(r, op, "id")
-	if err != nil {
-		return err
-	}
 	photo, err := caseID(r, op, "photo")
 	if err != nil {
 		return err
 	}
-	actor := auth.ActorFrom(r.Context())
-	det, err := svc.Get(r.Context(), actor, id)
+	svc, det, err := w.caseOf(r, op)
 	if err != nil {
 		return err
 	}
+	actor := auth.ActorFrom(r.Context())
 	if !slices.ContainsFunc(det.Events, func(e cases.Event) bool { return slices.Contains(e.Attachments, photo) }) {
 		return errs.E(errs.NotFound, op, "error.not_found")
 	}

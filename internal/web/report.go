@@ -515,23 +515,15 @@ type reportDoneData struct {
 // same problem, so the reporter can follow one of those instead.
 func (w *Web) reportDone(rw http.ResponseWriter, r *http.Request) error {
 	const op = "web.reportDone"
-	svc, err := w.caseService(op)
-	if err != nil {
-		return err
-	}
-	id, err := caseID(r, op, "id")
+	svc, det, err := w.caseOf(r, op)
 	if err != nil {
 		return err
 	}
 	actor := auth.ActorFrom(r.Context())
-	det, err := svc.Get(r.Context(), actor, id)
-	if err != nil {
-		return err
-	}
 	c := det.Case
 	if c.ReporterID != actor.UserID {
 		// The confirmation is the reporter's; others read the case page.
-		return redirect(rw, r, "/cases/"+strconv.FormatInt(id, 10))
+		return redirect(rw, r, "/cases/"+strconv.FormatInt(c.ID, 10))
 	}
 	// The same question the service answered when the report came in:
 	// asked again here, so the confirmation survives a reload.
