@@ -80,3 +80,30 @@ export function harness() {
   });
   return h;
 }
+
+/**
+ * Opens a browser context as a user of the server at baseURL (signed in
+ * when username is given), in a language, on a viewport, optionally in
+ * large-text mode. It returns the page, the CSP violations it records and
+ * the script errors it throws. bypassCSP is only for the axe checks.
+ */
+export async function openAs(browser, baseURL, username, password,
+  { lang = 'zh-CN', viewport = PHONE, large = false, bypassCSP = false, acceptDownloads = false } = {}) {
+  const context = await browser.newContext({ viewport, locale: lang, bypassCSP, acceptDownloads });
+  await context.addCookies([
+    { name: 'lang', value: lang, url: baseURL },
+    { name: 'text', value: large ? 'large' : 'normal', url: baseURL },
+  ]);
+  const page = await context.newPage();
+  const csp = watchCSP(page);
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  if (username) await signIn(page, baseURL, username, password);
+  return { context, page, csp, errors };
+}
+
+/** Fails when the page scrolls sideways: everything must fit a phone. */
+export async function assertNoSidewaysScroll(page, what) {
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  if (!fits) throw new Error(`${what} scrolls sideways`);
+}

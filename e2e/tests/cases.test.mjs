@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DESKTOP, PHONE, launch, seriousA11yViolations, signIn, watchCSP } from '../lib/browser.mjs';
+import { DESKTOP, PHONE, assertNoSidewaysScroll, launch, openAs, seriousA11yViolations } from '../lib/browser.mjs';
 import { DEMO_PASSWORD, startDemo } from '../lib/server.mjs';
 
 const outDir = fileURLToPath(new URL('../screenshots/', import.meta.url));
@@ -55,28 +55,9 @@ function actionName(lang, action) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/**
- * Opens a page in a fresh context, signed in as username. bypassCSP is
- * only for the axe checks.
- */
-async function open(username, { lang = 'zh-CN', viewport = PHONE, large = false, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport, locale: lang, bypassCSP });
-  await context.addCookies([
-    { name: 'lang', value: lang, url: server.url },
-    { name: 'text', value: large ? 'large' : 'normal', url: server.url },
-  ]);
-  const page = await context.newPage();
-  const csp = watchCSP(page);
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  if (username) await signIn(page, server.url, username, DEMO_PASSWORD);
-  return { context, page, csp, errors };
-}
-
-/** Fails when the page scrolls sideways: everything must fit a phone. */
-async function assertNoSidewaysScroll(page, what) {
-  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
-  assert.ok(fits, `${what} scrolls sideways`);
+/** Opens a browser context as username; see openAs. */
+function open(username, opts = {}) {
+  return openAs(browser, server.url, username, DEMO_PASSWORD, { ...opts });
 }
 
 async function shoot(page, name) {

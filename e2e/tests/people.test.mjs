@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DESKTOP, PHONE, launch, seriousA11yViolations, signIn, watchCSP } from '../lib/browser.mjs';
+import { DESKTOP, PHONE, assertNoSidewaysScroll, launch, openAs, seriousA11yViolations } from '../lib/browser.mjs';
 import { DEMO_PASSWORD, startDemo } from '../lib/server.mjs';
 
 const outDir = fileURLToPath(new URL('../screenshots/', import.meta.url));
@@ -44,25 +44,9 @@ function t(lang, key, ...args) {
   return msg;
 }
 
-/**
- * Opens a page in a fresh context, signed in as username unless it is
- * null. bypassCSP is only for the axe checks.
- */
-async function open(username, { lang = 'zh-CN', viewport = PHONE, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport, locale: lang, bypassCSP, acceptDownloads: true });
-  await context.addCookies([{ name: 'lang', value: lang, url: server.url }]);
-  const page = await context.newPage();
-  const csp = watchCSP(page);
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  if (username) await signIn(page, server.url, username, DEMO_PASSWORD);
-  return { context, page, csp, errors };
-}
-
-/** Fails when the page scrolls sideways: everything must fit a phone. */
-async function assertNoSidewaysScroll(page, what) {
-  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
-  assert.ok(fits, `${what} scrolls sideways`);
+/** Opens a browser context as username; see openAs. */
+function open(username, opts = {}) {
+  return openAs(browser, server.url, username, DEMO_PASSWORD, { ...opts, acceptDownloads: true });
 }
 
 async function shoot(page, name) {
