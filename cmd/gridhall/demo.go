@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/gridhall/gridhall/internal/cases"
 	"github.com/gridhall/gridhall/internal/config"
 	"github.com/gridhall/gridhall/internal/demo"
 )
@@ -50,6 +51,13 @@ func runDemo(e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "Registered %d residents in %d households (%d aged 60 or over).\n", sum.Residents, sum.Households, sum.Aged60)
+		fmt.Fprintln(e.stderr, "Playing a year of cases through the workflow…")
+		cs, err := demo.SeedCases(e.ctx, cases.Deps{DB: a.DB, Audit: a.Audit, Territory: a.Territory, Users: a.Auth, Catalog: a.Catalog,
+			Calendar: a.Calendar, Keys: a.Keys, I18n: a.I18n, Log: a.Log}, a.Clock.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "Seeded %d cases with %d workflow steps; %d are still open.\n", cs.Cases, cs.Actions, cs.Open())
 		fmt.Fprintf(e.stderr, "\nSeeded the demo of Community Y's street (%d households). Every account's password: %s\n\n", demo.Households, password)
 		tw := tabwriter.NewWriter(e.stderr, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  USER\tROLE\tSCOPE\tNAME")

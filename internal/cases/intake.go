@@ -205,7 +205,7 @@ func (s *Service) Report(ctx context.Context, actor auth.Actor, in NewCase) (Int
 			}
 		}
 		if c.Stage != "" {
-			if err := s.st.openStage(ctx, tx, c.ID, stageRow{Stage: c.Stage, StartedAt: now, DueAt: c.StageDueAt, GridPath: c.GridPath, Assignee: c.Assignee}); err != nil {
+			if err := s.st.firstStage(ctx, tx, c.ID, stageRow{Stage: c.Stage, StartedAt: now, DueAt: c.StageDueAt, GridPath: c.GridPath, Assignee: c.Assignee}); err != nil {
 				return err
 			}
 		}
@@ -413,7 +413,7 @@ func (s *Service) similar(ctx context.Context, cat catalog.Category, lng, lat fl
 	}
 	var out []Candidate
 	for _, c := range cs {
-		if c.ID == self || c.State == Closed {
+		if c.ID == self {
 			continue
 		}
 		dist := metres(lng, lat, c.Lng, c.Lat)

@@ -267,6 +267,15 @@ type stageRow struct {
 	Assignee  string
 }
 
+// firstStage opens a new case's first stage, which is number 1 without
+// asking: one statement less in every report's transaction.
+func (store) firstStage(ctx context.Context, q db.Querier, caseID int64, r stageRow) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO case_stages (case_id, seq, stage, started_at, due_at, grid_path, assignee)
+		VALUES ($1, 1, $2, $3, $4, $5, $6)`,
+		caseID, string(r.Stage), db.Millis(r.StartedAt), ms(r.DueAt), r.GridPath, r.Assignee)
+	return err
+}
+
 func (store) openStage(ctx context.Context, q db.Querier, caseID int64, r stageRow) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO case_stages (case_id, seq, stage, started_at, due_at, grid_path, assignee)
 		VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_stages WHERE case_id = $1), $2, $3, $4, $5, $6)`,
@@ -323,12 +332,14 @@ func (store) attachmentIDs(ctx context.Context, q db.Querier, caseID int64) (map
 	return out, rows.Err()
 }
 
-func (store) attachment(ctx context.Context, q db.Querier, id int64, thumb bool) (caseID int64, contentType string, data []byte, err error) {
-	col, typ := "data", "content_type"
+// attachment reads a photo and whether the step it belongs to is public.
+func (store) attachment(ctx context.Context, q db.Querier, id int64, thumb bool) (caseID int64, contentType string, data []byte, public bool, err error) {
+	col, typ := "a.data", "a.content_type"
 	if thumb {
-		col, typ = "thumb", "thumb_type"
+		col, typ = "a.thumb", "a.thumb_type"
 	}
-	err = q.QueryRowContext(ctx, `SELECT case_id, `+typ+`, `+col+` FROM case_attachments WHERE id = $1`, id).Scan(&caseID, &contentType, &data)
+	err = q.QueryRowContext(ctx, `SELECT a.case_id, `+typ+`, `+col+`, COALESCE(e.public, TRUE) FROM case_attachments a
+		LEFT JOIN case_events e ON e.id = a.event_id WHERE a.id = $1`, id).Scan(&caseID, &contentType, &data, &public)
 	return
 }
 
@@ -397,19 +408,42 @@ func scanRecipients(rows *sql.Rows) ([]recipient, error) {
 	return out, rows.Err()
 }
 
-// candidates are recent cases of one category inside a bounding box: the
-// pool in which duplicates are sought.
-func (store) candidates(ctx context.Context, q db.Querier, kind catalog.Kind, code string, since time.Time, minLng, minLat, maxLng, maxLat float64, limit int) ([]Case, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases
+// candidate is what the duplicate check weighs of an earlier case.
+type candidate struct {
+	ID          int64
+	Number      string
+	State       State
+	Description string
+	Lng, Lat    float64
+	CreatedAt   time.Time
+}
+
+// candidates are recent open cases of one category inside a bounding box:
+// the pool in which duplicates are sought. It reads only the columns the
+// check needs, because every report runs it.
+func (store) candidates(ctx context.Context, q db.Querier, kind catalog.Kind, code string, since time.Time, minLng, minLat, maxLng, maxLat float64, limit int) ([]candidate, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, number, state, description, lng, lat, created_at FROM cases
 		WHERE category_kind = $1 AND category_code = $2 AND created_at >= $3
 		AND lng BETWEEN $4 AND $5 AND lat BETWEEN $6 AND $7
-		AND state NOT IN ('rejected', 'cancelled')
+		AND state NOT IN ('rejected', 'cancelled', 'closed')
 		ORDER BY created_at DESC LIMIT $8`,
 		string(kind), code, db.Millis(since), minLng, maxLng, minLat, maxLat, limit)
 	if err != nil {
 		return nil, err
 	}
-	return scanCases(rows)
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		var state string
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Number, &state, &c.Description, &c.Lng, &c.Lat, &created); err != nil {
+			return nil, err
+		}
+		c.State, c.CreatedAt = State(state), db.FromMillis(created)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func scanCases(rows *sql.Rows) ([]Case, error) {
