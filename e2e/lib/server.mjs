@@ -14,7 +14,7 @@ export const ADMIN_PASSWORD = 'e2e admin password 2024';
 // this password in the tests.
 export const DEMO_PASSWORD = 'e2e demo password 2024';
 
-const START_TIMEOUT_MS = 60_000; // the demo seeds ~7,500 residents before it listens
+const START_TIMEOUT_MS = 180_000; // the demo seeds ~7,500 residents and a year of cases before it listens
 const STOP_TIMEOUT_MS = 5_000;
 
 // freePort asks the kernel for an unused port. Another process could take it

@@ -412,7 +412,8 @@ func (a *App) refreshKeys(ctx context.Context) {
 
 // retention erases the personal data of residents who moved out longer ago
 // than the retention period, checking every hour. Every node runs it; each
-// row is anonymised once (see people.AnonymiseMovedOut).
+// row is anonymised once (see people.AnonymiseMovedOut). The same hourly
+// round purges old notifications and refreshes SQLite's planner statistics.
 func (a *App) retention(ctx context.Context) {
 	run := func() {
 		n, err := a.People.AnonymiseMovedOut(ctx, time.Duration(a.Config.RetentionDays)*24*time.Hour)
@@ -421,6 +422,9 @@ func (a *App) retention(ctx context.Context) {
 			a.Log.Warn("retention job failed", "err", err)
 		case n > 0:
 			a.Log.Info("anonymised residents past retention", "count", n)
+		}
+		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("refreshing the query planner's statistics failed", "err", err)
 		}
 		// Delivered and dead notifications, with their delivery log, are
 		// kept for a month: long enough to answer "did the department get it?".

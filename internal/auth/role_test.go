@@ -237,8 +237,8 @@ func TestScopeSQL(t *testing.T) {
 		{nil, "FALSE", 0},
 		{[]string{""}, "TRUE", 0},
 		{[]string{"420106", ""}, "TRUE", 0},
-		{[]string{"420106/420106001"}, "p = $3 OR (p >= $4 AND p < $5)", 3},
-		{[]string{"a", "b"}, "p = $3 OR (p >= $4 AND p < $5) OR p = $6 OR (p >= $7 AND p < $8)", 6},
+		{[]string{"420106/420106001"}, "(p >= $3 AND p < $4)", 2},
+		{[]string{"a", "b"}, "(p >= $3 AND p < $4) OR (p >= $5 AND p < $6)", 4},
 	}
 	for _, c := range cases {
 		sql, args := ScopeSQL("p", c.scopes, 3)
@@ -246,7 +246,14 @@ func TestScopeSQL(t *testing.T) {
 			t.Errorf("ScopeSQL(%v) = %q %v", c.scopes, sql, args)
 		}
 	}
-	if _, args := ScopeSQL("p", []string{"420106"}, 1); args[1] != "420106/" || args[2] != "4201060" {
-		t.Errorf("range arguments %v", args)
+	// The range, compared bytewise as the database does, holds exactly the
+	// paths Within holds.
+	_, args := ScopeSQL("p", []string{"420106/420106001"}, 1)
+	lo, hi := args[0].(string), args[1].(string)
+	for _, path := range []string{"420106/420106001", "420106/420106001/420106001002", "420106/420106001/420106001002/420106001002003",
+		"420106/4201060011", "420106/420106002", "420106/4201060010/x", "420106", "420106/42010600", ""} {
+		if got, want := path >= lo && path < hi, Within("420106/420106001", path); got != want {
+			t.Errorf("%q inside by the range: %v, by Within: %v", path, got, want)
+		}
 	}
 }

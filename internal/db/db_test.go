@@ -307,3 +307,17 @@ func TestOpenFailsClearlyWithoutDatabase(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestOptimizeGathersStatisticsOnceThenKeepsThemFresh(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	ctx := context.Background()
+	for range 2 {
+		if err := d.Optimize(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("no statistics table after Optimize: %d %v", n, err)
+	}
+}
