@@ -44,6 +44,11 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	path   string
+	// writers queues SQLite's write transactions first come, first served.
+	// database/sql hands a freed connection to a random waiter, which under
+	// load leaves some requests waiting many turns; a channel's senders are
+	// served in order. nil on PostgreSQL, whose writers do not queue.
+	writers chan struct{}
 }
 
 // Path is the SQLite database file ("" on PostgreSQL).
@@ -124,7 +129,7 @@ func openSQLite(o Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(o.MaxConns)
 	r.SetMaxIdleConns(o.MaxConns)
-	return &DB{Engine: SQLite, write: w, read: r, path: o.SQLitePath}, nil
+	return &DB{Engine: SQLite, write: w, read: r, path: o.SQLitePath, writers: make(chan struct{}, 1)}, nil
 }
 
 // Close closes every connection.
@@ -145,7 +150,30 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // ExecContext runs a statement outside a transaction on the write path.
 func (d *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := d.queue(ctx); err != nil {
+		return nil, err
+	}
+	defer d.unqueue()
 	return d.write.ExecContext(ctx, q, args...)
+}
+
+// queue waits for the writer's turn on SQLite.
+func (d *DB) queue(ctx context.Context) error {
+	if d.writers == nil {
+		return nil
+	}
+	select {
+	case d.writers <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *DB) unqueue() {
+	if d.writers != nil {
+		<-d.writers
+	}
 }
 
 // QueryContext runs a read-only query on the read pool.
@@ -161,6 +189,10 @@ func (d *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 // Tx runs fn in one write transaction: committed when fn returns nil, rolled
 // back otherwise (also on panic, which is then re-raised).
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if err := d.queue(ctx); err != nil {
+		return err
+	}
+	defer d.unqueue()
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -224,6 +256,10 @@ func (d *DB) Optimize(ctx context.Context) error {
 	if d.Engine != SQLite {
 		return nil
 	}
+	if err := d.queue(ctx); err != nil {
+		return err
+	}
+	defer d.unqueue()
 	var n int
 	err := d.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'`).Scan(&n)
 	if err != nil {
