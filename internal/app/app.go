@@ -34,6 +34,7 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/open311"
 	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/seal"
@@ -236,6 +237,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	jsonAPI.Register(mux)
+	open311.New(open311.Deps{Catalog: a.Catalog, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
 	w.Register(mux)
 
 	cop := http.NewCrossOriginProtection()
@@ -392,6 +394,10 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 	}
 	return nil
 }
+
+// open311Changeset is when the GeoReport face last changed, for its
+// discovery document.
+var open311Changeset = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 
 // dispatcher delivers this node's share of the outbox.
 func (a *App) dispatcher() *outbox.Dispatcher {
