@@ -237,7 +237,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	jsonAPI.Register(mux)
-	open311.New(open311.Deps{Catalog: a.Catalog, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
+	open311.New(open311.Deps{Catalog: a.Catalog, Cases: a.Cases, Auth: a.Auth, Clock: a.Clock, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
 	w.Register(mux)
 
 	cop := http.NewCrossOriginProtection()

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/cases"
 	"github.com/gridhall/gridhall/internal/catalog"
+	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
 )
@@ -23,6 +26,9 @@ const Prefix = "/open311/v2/"
 // Deps are what the face needs.
 type Deps struct {
 	Catalog *catalog.Service
+	Cases   *cases.Service
+	Auth    *auth.Service
+	Clock   clock.Clock
 	I18n    *i18n.Bundle
 	// BaseURL is the public URL of the installation, for the discovery
 	// document's endpoint ("" uses the request's host).
@@ -43,7 +49,9 @@ func New(d Deps) *Server { return &Server{d: d} }
 // GeoReport error rather than the site's HTML page.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Prefix+"{file}", s.top)
+	mux.HandleFunc("POST "+Prefix+"{file}", s.topPost)
 	mux.HandleFunc("GET "+Prefix+"services/{file}", s.definition)
+	mux.HandleFunc("GET "+Prefix+"requests/{file}", s.oneRequest)
 	mux.HandleFunc(Prefix, s.notFound)
 }
 
@@ -55,9 +63,21 @@ func (s *Server) top(w http.ResponseWriter, r *http.Request) {
 		s.discovery(w, r, f)
 	case ok && name == "services":
 		s.services(w, r, f)
+	case ok && name == "requests":
+		s.listRequests(w, r, f)
 	default:
 		s.notFound(w, r)
 	}
+}
+
+// topPost serves POST requests.{fmt}.
+func (s *Server) topPost(w http.ResponseWriter, r *http.Request) {
+	name, f, ok := format(r.PathValue("file"))
+	if !ok || name != "requests" {
+		s.notFound(w, r)
+		return
+	}
+	s.postRequest(w, r, f)
 }
 
 // format splits "name.xml" / "name.json"; ok is false for anything else.

@@ -1,0 +1,141 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gridhall/gridhall/internal/db"
+	"github.com/gridhall/gridhall/internal/errs"
+)
+
+// PublicFilter selects cases for open-data readers (Open311 clients): no
+// account, no personal data, only what the public may know of a case.
+type PublicFilter struct {
+	IDs           []int64 // when set, these cases and no other condition
+	Categories    []string
+	From, To      time.Time // reported in [From, To)
+	UpdatedAfter  time.Time
+	UpdatedBefore time.Time
+	Open, Closed  bool // status filters; neither means both
+	Offset, Limit int
+}
+
+// PublicEvent is a public step of a case's history, for open-data readers.
+type PublicEvent struct {
+	ID     int64
+	CaseID int64
+	At     time.Time
+	Action string
+	State  State
+	Note   string
+}
+
+// PublicCases lists cases for open-data readers, newest first.
+func (s *Service) PublicCases(ctx context.Context, f PublicFilter) ([]Case, error) {
+	const op = "cases.PublicCases"
+	q := &sqlBuilder{}
+	if len(f.IDs) > 0 {
+		ph := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ph[i] = q.arg(id)
+		}
+		q.where("id IN (" + strings.Join(ph, ",") + ")")
+	} else {
+		if len(f.Categories) > 0 {
+			var ors []string
+			for _, ref := range f.Categories {
+				c, err := s.cat.ByRef(ctx, ref)
+				if err != nil {
+					continue // an unknown code matches nothing
+				}
+				ors = append(ors, "(category_kind = "+q.arg(string(c.Kind))+" AND category_code = "+q.arg(c.Code)+")")
+			}
+			if len(ors) == 0 {
+				return nil, nil
+			}
+			q.where("(" + strings.Join(ors, " OR ") + ")")
+		}
+		if !f.From.IsZero() {
+			q.where("created_at >= " + q.arg(db.Millis(f.From)))
+		}
+		if !f.To.IsZero() {
+			q.where("created_at < " + q.arg(db.Millis(f.To)))
+		}
+		if !f.UpdatedAfter.IsZero() {
+			q.where("updated_at > " + q.arg(db.Millis(f.UpdatedAfter)))
+		}
+		if !f.UpdatedBefore.IsZero() {
+			q.where("updated_at < " + q.arg(db.Millis(f.UpdatedBefore)))
+		}
+		switch {
+		case f.Open && !f.Closed:
+			q.where("state NOT IN ('closed', 'rejected', 'cancelled')")
+		case f.Closed && !f.Open:
+			q.where("state IN ('closed', 'rejected', 'cancelled')")
+		}
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+q.conds()+
+		" ORDER BY created_at DESC, id DESC LIMIT "+q.arg(f.Limit)+" OFFSET "+q.arg(max(f.Offset, 0)), q.args...)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	out, err := scanCases(rows)
+	return out, errs.Wrap(op, err)
+}
+
+// PublicCase returns one case for open-data readers; not found for an
+// unknown id.
+func (s *Service) PublicCase(ctx context.Context, id int64) (Case, error) {
+	c, err := s.st.caseByID(ctx, s.db, id, "")
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("cases.PublicCase")
+	}
+	return c, errs.Wrap("cases.PublicCase", err)
+}
+
+// PublicHistory returns the public steps of the given cases, oldest first,
+// with the notes the public may read.
+func (s *Service) PublicHistory(ctx context.Context, ids []int64) ([]PublicEvent, error) {
+	const op = "cases.PublicHistory"
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := &sqlBuilder{}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		ph[i] = q.arg(id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, at, action, to_state, note FROM case_events
+		WHERE public = TRUE AND case_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, q.args...)
+	if err != nil {
+		return nil, errs.Wrap(op, err)
+	}
+	defer rows.Close()
+	var out []PublicEvent
+	for rows.Next() {
+		var e PublicEvent
+		var at int64
+		var st string
+		if err := rows.Scan(&e.ID, &e.CaseID, &at, &e.Action, &st, &e.Note); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		e.At, e.State = db.FromMillis(at), State(st)
+		out = append(out, e)
+	}
+	return out, errs.Wrap(op, rows.Err())
+}
+
+// PublicIDByNumber finds a case by its number for open-data readers.
+func (s *Service) PublicIDByNumber(ctx context.Context, number string) (int64, error) {
+	id, err := s.st.caseIDByNumber(ctx, s.db, strings.TrimSpace(number))
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("cases.PublicIDByNumber")
+	}
+	return id, errs.Wrap("cases.PublicIDByNumber", err)
+}
