@@ -136,4 +136,3 @@ func TestOpen311RequestsArePostedRoutedAndFollowed(t *testing.T) {
 		})
 	}
 }
-
