@@ -48,6 +48,11 @@ func TestAReportAtAPointIsRoutedToItsGridAndReachesThatGridWorkersQueue(t *testi
 		if p.Items[0].Light != calendar.Green {
 			t.Errorf("fresh case light %s", p.Items[0].Light)
 		}
+		// The workbench's counts agree with the queue.
+		counts, err := s.svc.Counts(s.ctx, s.as(t, worker))
+		if err != nil || counts[cases.QVerify] != len(p.Items) || counts[cases.QCheck] != 0 {
+			t.Fatalf("%s's counts %v (%v), verify queue holds %d", worker, counts, err, len(p.Items))
+		}
 		// A grid worker of another community does not see it.
 		other := "gw10"
 		if other == worker {

@@ -84,13 +84,17 @@ func (s *Service) QueuesFor(ctx context.Context, actor auth.Actor) ([]Queue, err
 	if err != nil {
 		return nil, err
 	}
+	return s.queuesOf(w), nil
+}
+
+func (s *Service) queuesOf(w Who) []Queue {
 	var out []Queue
 	for _, q := range Queues {
 		if queueDefs[q].who(w) {
 			out = append(out, q)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Filter narrows and orders a queue.
@@ -130,15 +134,56 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 	if err != nil {
 		return Page{}, err
 	}
+	q, order, none, err := s.conditions(ctx, w, &f)
+	if err != nil || none {
+		return Page{Items: []Item{}}, err
+	}
+	// The page's ids first, then their rows: the inner query can run on an
+	// index alone (see cases_open), so only the page's rows are read, not
+	// every row the sort considers.
+	sqlText := "SELECT " + caseColumns + " FROM cases WHERE id IN (SELECT id FROM cases WHERE " + q.conds() +
+		" ORDER BY " + order + " LIMIT " + q.arg(f.Limit+1) + ") ORDER BY " + order
+	rows, err := s.db.QueryContext(ctx, sqlText, q.args...)
+	if err != nil {
+		return Page{}, errs.Wrap(op, err)
+	}
+	cs, err := scanCases(rows)
+	if err != nil {
+		return Page{}, errs.Wrap(op, err)
+	}
+	page := Page{Items: make([]Item, 0, min(len(cs), f.Limit))}
+	if len(cs) > f.Limit {
+		last := cs[f.Limit-1]
+		page.Next = "0." + itoa(last.ID)
+		if f.Sort == "due" {
+			page.Next = strconv.FormatInt(db.Millis(last.StageDueAt), 10) + "." + itoa(last.ID)
+		}
+		cs = cs[:f.Limit]
+	}
+	for _, c := range cs {
+		it := Item{Case: c}
+		if it.Light, it.Fraction, err = s.light(ctx, c); err != nil {
+			return Page{}, errs.Wrap(op, err)
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, nil
+}
+
+// conditions turns a queue and its filters into SQL conditions for w, with
+// the order of the queue's sort; none is true when nothing can match. It
+// fills in the filter's defaults (queue, limit, sort).
+func (s *Service) conditions(ctx context.Context, w Who, f *Filter) (q *sqlBuilder, order string, none bool, err error) {
+	const op = "cases.List"
 	if f.Queue == "" {
 		f.Queue = QAll
 	}
 	def, ok := queueDefs[f.Queue]
 	if !ok {
-		return Page{}, errs.Fields(op, map[string]string{"queue": "case.error.queue"})
+		return nil, "", false, errs.Fields(op, map[string]string{"queue": "case.error.queue"})
 	}
 	if !def.who(w) {
-		return Page{}, errs.E(errs.Forbidden, op, "error.forbidden")
+		return nil, "", false, errs.E(errs.Forbidden, op, "error.forbidden")
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -150,16 +195,16 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 		}
 	}
 	if f.Sort != "due" && f.Sort != "new" {
-		return Page{}, errs.Fields(op, map[string]string{"sort": "case.error.sort"})
+		return nil, "", false, errs.Fields(op, map[string]string{"sort": "case.error.sort"})
 	}
-	q := &sqlBuilder{}
+	q = &sqlBuilder{}
 	states := def.states
 	if f.State != "" {
 		if !slices.Contains(States, f.State) {
-			return Page{}, errs.Fields(op, map[string]string{"state": "case.error.state_filter"})
+			return nil, "", false, errs.Fields(op, map[string]string{"state": "case.error.state_filter"})
 		}
 		if !slices.Contains(states, f.State) {
-			return Page{Items: []Item{}}, nil
+			return nil, "", true, nil
 		}
 		states = []State{f.State}
 	}
@@ -183,7 +228,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 	case def.assigned || w.Role == auth.DepartmentHandler:
 		if w.Role == auth.DepartmentHandler {
 			if len(w.Departments) == 0 {
-				return Page{Items: []Item{}}, nil
+				return nil, "", true, nil
 			}
 			ph := make([]string, len(w.Departments))
 			for i, d := range w.Departments {
@@ -227,7 +272,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 	if f.Grid != "" {
 		path, err := auth.ScopeFromCode(strings.TrimSpace(f.Grid))
 		if err != nil {
-			return Page{}, errs.Fields(op, map[string]string{"grid": "case.error.grid"})
+			return nil, "", false, errs.Fields(op, map[string]string{"grid": "case.error.grid"})
 		}
 		cond, args := auth.ScopeSQL("grid_path", []string{path}, q.next())
 		q.args = append(q.args, args...)
@@ -236,17 +281,17 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 	if f.Category != "" {
 		cat, err := s.cat.ByRef(ctx, f.Category)
 		if err != nil {
-			return Page{}, errs.Fields(op, map[string]string{"category": "case.error.category"})
+			return nil, "", false, errs.Fields(op, map[string]string{"category": "case.error.category"})
 		}
 		q.where("category_kind = " + q.arg(string(cat.Kind)) + " AND category_code = " + q.arg(cat.Code))
 	}
 	if f.Channel != "" {
 		if !slices.Contains(Channels, f.Channel) {
-			return Page{}, errs.Fields(op, map[string]string{"channel": "case.error.channel"})
+			return nil, "", false, errs.Fields(op, map[string]string{"channel": "case.error.channel"})
 		}
 		q.where("channel = " + q.arg(string(f.Channel)))
 	}
-	order := "id DESC"
+	order = "id DESC"
 	if f.Sort == "due" {
 		// Sorting by deadline lists the cases whose clock runs.
 		q.where("stage_due_at IS NOT NULL")
@@ -255,7 +300,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 	if f.After != "" {
 		due, id, ok := parseCursor(f.After)
 		if !ok {
-			return Page{}, errs.Fields(op, map[string]string{"after": "case.error.cursor"})
+			return nil, "", false, errs.Fields(op, map[string]string{"after": "case.error.cursor"})
 		}
 		if f.Sort == "due" {
 			d := q.arg(due)
@@ -264,46 +309,7 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (Page, e
 			q.where("id < " + q.arg(id))
 		}
 	}
-	// The page's ids first, then their rows: the inner query can run on an
-	// index alone (see cases_open), so only the page's rows are read, not
-	// every row the sort considers.
-	sqlText := "SELECT " + caseColumns + " FROM cases WHERE id IN (SELECT id FROM cases WHERE " + q.conds() +
-		" ORDER BY " + order + " LIMIT " + q.arg(f.Limit+1) + ") ORDER BY " + order
-	rows, err := s.db.QueryContext(ctx, sqlText, q.args...)
-	if err != nil {
-		return Page{}, errs.Wrap(op, err)
-	}
-	cs, err := scanCases(rows)
-	if err != nil {
-		return Page{}, errs.Wrap(op, err)
-	}
-	page := Page{Items: make([]Item, 0, min(len(cs), f.Limit))}
-	if len(cs) > f.Limit {
-		last := cs[f.Limit-1]
-		page.Next = "0." + itoa(last.ID)
-		if f.Sort == "due" {
-			page.Next = strconv.FormatInt(db.Millis(last.StageDueAt), 10) + "." + itoa(last.ID)
-		}
-		cs = cs[:f.Limit]
-	}
-	now := s.clock.Now()
-	cals := map[string]*calendar.Calendar{}
-	for _, c := range cs {
-		it := Item{Case: c, Light: calendar.None}
-		if !c.StageDueAt.IsZero() && !c.State.Final() && c.State != Suspended {
-			district, _, _ := strings.Cut(c.GridPath, "/")
-			cal, ok := cals[district]
-			if !ok {
-				if cal, err = s.cal.For(ctx, district); err != nil {
-					return Page{}, errs.Wrap(op, err)
-				}
-				cals[district] = cal
-			}
-			it.Light, it.Fraction = cal.Status(c.StageStartedAt, c.StageDueAt, now)
-		}
-		page.Items = append(page.Items, it)
-	}
-	return page, nil
+	return q, order, false, nil
 }
 
 func parseCursor(s string) (due, id int64, ok bool) {
@@ -341,24 +347,35 @@ func (b *sqlBuilder) conds() string {
 // Counts says how many cases wait in each of the actor's queues, up to a
 // cap: a workbench shows "999+" rather than counting millions.
 func (s *Service) Counts(ctx context.Context, actor auth.Actor) (map[Queue]int, error) {
-	qs, err := s.QueuesFor(ctx, actor)
+	const op = "cases.Counts"
+	w, err := s.Who(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
 	out := map[Queue]int{}
-	for _, q := range qs {
-		if q == QAll || q == QMine {
+	for _, qu := range s.queuesOf(w) {
+		if qu == QAll || qu == QMine {
 			continue
 		}
-		p, err := s.List(ctx, actor, Filter{Queue: q, Limit: 100})
+		f := Filter{Queue: qu}
+		q, _, none, err := s.conditions(ctx, w, &f)
 		if err != nil {
 			return nil, err
 		}
-		n := len(p.Items)
-		if p.Next != "" {
-			n = 100
+		if none {
+			out[qu] = 0
+			continue
 		}
-		out[q] = n
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT id FROM cases WHERE "+q.conds()+
+			" LIMIT "+strconv.Itoa(CountCap)+") capped", q.args...).Scan(&n); err != nil {
+			return nil, errs.Wrap(op, err)
+		}
+		out[qu] = n
 	}
 	return out, nil
 }
+
+// CountCap is where Counts stops counting: a workbench shows "99+" rather
+// than counting millions.
+const CountCap = 100

@@ -121,6 +121,21 @@ func (s *Service) calendarFor(ctx context.Context, gridPath string) (*calendar.C
 	return s.cal.For(ctx, district)
 }
 
+// light is a case's warning light now, by working time on its district's
+// calendar; None when no clock runs (final or suspended cases). Calendars
+// are cached by the calendar service, so a page of cases costs no queries.
+func (s *Service) light(ctx context.Context, c Case) (calendar.Light, float64, error) {
+	if c.StageDueAt.IsZero() || c.State.Final() || c.State == Suspended {
+		return calendar.None, 0, nil
+	}
+	cal, err := s.calendarFor(ctx, c.GridPath)
+	if err != nil {
+		return calendar.None, 0, err
+	}
+	l, f := cal.Status(c.StageStartedAt, c.StageDueAt, s.clock.Now())
+	return l, f, nil
+}
+
 // limitOf is the time limit of a stage for a case's category and urgency;
 // the close stage uses the register limit (the duty chief's window).
 func limitOf(cat catalog.Category, u catalog.Urgency, st catalog.Stage) (calendar.Limit, bool) {
@@ -240,12 +255,8 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, id int64) (Detail, 
 	}
 	d := Detail{Case: c, Events: out, Allowed: Allowed(w, c)}
 	d.Category, _ = s.cat.ByRef(ctx, c.Category)
-	if !c.StageDueAt.IsZero() && !c.State.Final() && c.State != Suspended {
-		cal, err := s.calendarFor(ctx, c.GridPath)
-		if err != nil {
-			return Detail{}, errs.Wrap(op, err)
-		}
-		d.Light, d.Fraction = cal.Status(c.StageStartedAt, c.StageDueAt, s.clock.Now())
+	if d.Light, d.Fraction, err = s.light(ctx, c); err != nil {
+		return Detail{}, errs.Wrap(op, err)
 	}
 	if staff {
 		d.Contact, err = s.contactOf(ctx, c, false)
