@@ -572,6 +572,11 @@ func (a *API) departmentMember(add bool) handlerFunc {
 		if err := a.casesReady(); err != nil {
 			return err
 		}
+		// Only those who may manage departments somewhere learn whether an
+		// account exists; the catalogue checks the department's own scope.
+		if !auth.Can(actor, auth.ManageSettings, actor.Scope) && !auth.Can(actor, auth.ManageTerritory, actor.Scope) {
+			return errs.E(errs.Forbidden, "api.departmentMember", "error.forbidden")
+		}
 		u, err := a.d.Auth.UserByName(r.Context(), auth.SystemActor("api"), r.PathValue("user"))
 		if err != nil {
 			return errs.E(errs.NotFound, "api.departmentMember", "error.user.not_found")

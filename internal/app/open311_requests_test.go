@@ -104,6 +104,14 @@ func TestOpen311RequestsArePostedRoutedAndFollowed(t *testing.T) {
 			if a1 != a2 || !strings.Contains(a1, "meals") || !strings.Contains(a1, "cleaning") {
 				t.Fatalf("multi-valued answers differ: %s vs %s", a1, a2)
 			}
+			// The description is optional in GeoReport: the service's name stands in.
+			f = base()
+			f.Set("api_key", key)
+			f.Del("description")
+			f.Set("service_code", "M93005")
+			if resp, body := post("requests.json", f, "Accept-Language", "en"); resp.StatusCode != 200 {
+				t.Fatalf("post without a description: %d %s", resp.StatusCode, body)
+			}
 			// GET requests and requests/{id}: open now, no personal data.
 			resp, body = s.do(t, "GET", "/open311/v2/requests/"+number+".json", "", "", "")
 			if resp.StatusCode != 200 || !strings.Contains(body, `"status":"open"`) || strings.Contains(body, "li@example.cn") || strings.Contains(body, "李") {

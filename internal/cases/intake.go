@@ -13,6 +13,7 @@ import (
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/calendar"
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/geo"
@@ -172,7 +173,7 @@ func (s *Service) Report(ctx context.Context, actor auth.Actor, in NewCase) (Int
 	}
 
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		num, err := s.st.nextNumber(ctx, tx, now.In(chinaTime).Format("20060102"))
+		num, err := s.st.nextNumber(ctx, tx, now.In(calendar.Location()).Format("20060102"))
 		if err != nil {
 			return err
 		}
@@ -240,7 +241,10 @@ func channelAllowed(a auth.Actor, ch Channel) bool {
 	return true
 }
 
-var phoneDigits = func(s string) bool {
+// phoneDigits accepts a phone number as callers give it: 5–15 digits with
+// spaces, dashes and plus signs. Contact numbers of hotline callers need
+// not be mainland mobiles.
+func phoneDigits(s string) bool {
 	n := 0
 	for _, r := range s {
 		switch {
@@ -362,8 +366,6 @@ func (s *Service) locate(ctx context.Context, in NewCase, f map[string]string) (
 	}
 	return located{path: loc.ScopePath(), lng: loc.WGS84[0], lat: loc.WGS84[1], version: loc.Version}, in.Address
 }
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // Candidate is an earlier case offered as a likely duplicate.
 type Candidate struct {

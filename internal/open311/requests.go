@@ -276,7 +276,8 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, f string) {
 		s.fail(w, r, http.StatusBadRequest, "open311.error.parameter", "service_code")
 		return
 	}
-	if c, err := s.d.Catalog.ByRef(r.Context(), code); err != nil || !c.Public || !c.Active {
+	svc, err := s.d.Catalog.ByRef(r.Context(), code)
+	if err != nil || !svc.Public || !svc.Active {
 		s.fail(w, r, http.StatusNotFound, "open311.error.unknown_service", code)
 		return
 	}
@@ -293,9 +294,10 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, f string) {
 		}
 		in.Lat, in.Lng = &la, &lo
 	}
-	if in.Description == "" {
-		// Some clients send only the attributes; the service name describes it.
-		in.Description = code
+	if strings.TrimSpace(in.Description) == "" {
+		// The standard makes the description optional (some clients send
+		// only the attributes); the service's name then says what it is.
+		in.Description = s.d.I18n.T(lang, "open311.description.none", svc.Name.In(lang))
 	}
 	if r.MultipartForm != nil {
 		for _, name := range []string{"media", "media[]"} {
