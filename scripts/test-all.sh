@@ -75,6 +75,10 @@ run_go_tests() {
 	banner "go test -race -count=1 ./...  (SQLite${GRIDHALL_TEST_POSTGRES:+ + PostgreSQL})"
 	# -race needs cgo (and a C compiler; `make deps` installs gcc).
 	CGO_ENABLED=1 "$GO" test -race -count=1 ./...
+	# Tests too slow under the race detector are built only without it
+	# (//go:build !race); they run here, so none is left out.
+	banner "go test -count=1 (tests built without -race: the demo's year of cases)"
+	"$GO" test -count=1 -run '^TestTheDemoYear' ./internal/demo/
 	echo "Go tests passed (SQLite${GRIDHALL_TEST_POSTGRES:+ + PostgreSQL at $GRIDHALL_TEST_POSTGRES})."
 
 	cleanup_pg
