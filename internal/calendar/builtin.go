@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -47,13 +48,7 @@ var builtin = sync.OnceValues(func() (map[int][]Day, error) {
 // BuiltinYears lists the years for which China's holiday arrangement is
 // built in, in order.
 func BuiltinYears() []int {
-	m := mustBuiltin()
-	years := make([]int, 0, len(m))
-	for y := range m {
-		years = append(years, y)
-	}
-	slices.Sort(years)
-	return years
+	return slices.Sorted(maps.Keys(mustBuiltin()))
 }
 
 // BuiltinDays returns the built-in exceptions of a year (nil for a year

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -427,7 +428,10 @@ func TestSnapshotFollowsAnotherNodesSave(t *testing.T) {
 	})
 }
 
-func TestConcurrentReadersShareOneSnapshot(t *testing.T) {
+// TestConcurrentFirstReadsGetTheirCategories has readers race for the first
+// load of a fresh node's snapshot; under -race it also checks that the
+// snapshot is published safely.
+func TestConcurrentFirstReadsGetTheirCategories(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		svc := catalog.NewService(d, e.audit, e.clock)
@@ -438,8 +442,11 @@ func TestConcurrentReadersShareOneSnapshot(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				ref := []string{"M06010", "C01037", "M94001", "M10002"}[i%4]
-				if _, err := svc.ByRef(context.Background(), ref); err != nil {
+				c, err := svc.ByRef(context.Background(), ref)
+				if err != nil {
 					errc <- err
+				} else if c.Ref() != ref {
+					errc <- fmt.Errorf("ByRef(%s) = %s", ref, c.Ref())
 				}
 			}()
 		}

@@ -301,9 +301,6 @@ const (
 	maxNumberAnswer = 40
 )
 
-// chinaTime reads datetimes typed without a zone: reporters are in China.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 var numberRE = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 // localDatetimeLayouts are the zone-less forms a datetime may take: typed by
@@ -408,13 +405,14 @@ func (a Attribute) check(vals []string) ([]string, string) {
 	return []string{v}, ""
 }
 
-// parseDatetime reads RFC 3339 (any offset) or a zone-less form in China time.
+// parseDatetime reads RFC 3339 (any offset) or a zone-less form in China
+// Standard Time, the calendar's zone: reporters are in China.
 func parseDatetime(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, t.Year() >= 1900
 	}
 	for _, layout := range localDatetimeLayouts {
-		if t, err := time.ParseInLocation(layout, s, chinaTime); err == nil {
+		if t, err := time.ParseInLocation(layout, s, calendar.Location()); err == nil {
 			return t, t.Year() >= 1900
 		}
 	}

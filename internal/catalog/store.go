@@ -213,12 +213,16 @@ func (store) removeMember(ctx context.Context, tx *sql.Tx, code string, userID i
 	return n > 0, err
 }
 
-// departmentsOf returns the codes of the active departments a user belongs
-// to: a range scan of department_members_user and a primary-key probe each.
+// departmentsOfSQL lists the codes of the active departments a user
+// belongs to: a range scan of department_members_user and a primary-key
+// probe each (a test checks the plan).
+const departmentsOfSQL = `SELECT m.department_code FROM department_members m
+	JOIN departments d ON d.code = m.department_code
+	WHERE m.user_id = $1 AND d.active ORDER BY m.department_code`
+
+// departmentsOf returns the codes of the active departments a user belongs to.
 func (store) departmentsOf(ctx context.Context, q db.Querier, userID int64) ([]string, error) {
-	return textColumn(q.QueryContext(ctx, `SELECT m.department_code FROM department_members m
-		JOIN departments d ON d.code = m.department_code
-		WHERE m.user_id = $1 AND d.active ORDER BY m.department_code`, userID))
+	return textColumn(q.QueryContext(ctx, departmentsOfSQL, userID))
 }
 
 // maxMembers bounds a member list; a department has tens of handlers.

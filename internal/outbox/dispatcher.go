@@ -169,17 +169,16 @@ func (d *Dispatcher) runOnce(ctx context.Context) (claimedN, delivered int, err 
 	if err != nil || len(batch) == 0 {
 		return 0, 0, err
 	}
-	var inapp []int64
-	var external []claimed
+	var inapp, external []claimed
 	for _, m := range batch {
 		if m.channel == InApp {
-			inapp = append(inapp, m.id)
+			inapp = append(inapp, m)
 		} else {
 			external = append(external, m)
 		}
 	}
 	if len(inapp) > 0 {
-		n, err := d.deliverInApp(ctx, c, batch, inapp)
+		n, err := d.deliverInApp(ctx, c, inapp)
 		delivered += n
 		if err != nil {
 			return len(batch), delivered, err
@@ -198,7 +197,11 @@ func (d *Dispatcher) runOnce(ctx context.Context) (claimedN, delivered int, err 
 // deliverInApp delivers the batch's in-app messages in one transaction. If
 // that fails, it tries each message alone, so that one message that cannot
 // be stored is retried and eventually dead instead of blocking the others.
-func (d *Dispatcher) deliverInApp(ctx context.Context, c claim, batch []claimed, ids []int64) (int, error) {
+func (d *Dispatcher) deliverInApp(ctx context.Context, c claim, msgs []claimed) (int, error) {
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.id
+	}
 	var n int
 	err := d.db.Tx(ctx, func(tx *sql.Tx) (err error) {
 		n, err = deliverInApp(ctx, tx, c, ids, d.clock.Now())
@@ -208,22 +211,18 @@ func (d *Dispatcher) deliverInApp(ctx context.Context, c claim, batch []claimed,
 		return n, err
 	}
 	d.log.Warn("in-app batch failed, delivering one by one", "err", err)
-	byID := map[int64]claimed{}
-	for _, m := range batch {
-		byID[m.id] = m
-	}
 	n = 0
-	for _, id := range ids {
+	for _, m := range msgs {
 		var one int
 		err := d.db.Tx(ctx, func(tx *sql.Tx) (err error) {
-			one, err = deliverInApp(ctx, tx, c, []int64{id}, d.clock.Now())
+			one, err = deliverInApp(ctx, tx, c, []int64{m.id}, d.clock.Now())
 			return err
 		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return n, err
 			}
-			if _, err := d.finish(ctx, c, byID[id], errors.New("cannot store the message: "+err.Error()), 0, 0); err != nil {
+			if _, err := d.finish(ctx, c, m, errors.New("cannot store the message: "+err.Error()), 0, 0); err != nil {
 				return n, err
 			}
 		}
