@@ -12,9 +12,6 @@ import (
 	"github.com/gridhall/gridhall/internal/errs"
 )
 
-// dateLayout is the value format of <input type="date">.
-const dateLayout = "2006-01-02"
-
 // figureRow is one line of the figures table.
 type figureRow struct {
 	Key   string // the indicator, for tests and styling
@@ -53,7 +50,7 @@ func (w *Web) figuresPage(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	d := figuresData{Territory: strings.TrimSpace(q.Get("territory")), Department: strings.TrimSpace(q.Get("department")),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
-	if d.Places, err = w.casePlaces(r, actor, p.Lang, auth.ReadStats); err != nil {
+	if _, d.Places, err = w.casePlaces(r.Context(), actor, p.Lang, auth.ReadStats); err != nil {
 		return err
 	}
 	d.AllArea = canSomewhere(actor, auth.ReadStats)
@@ -82,17 +79,17 @@ func (w *Web) figuresPage(rw http.ResponseWriter, r *http.Request) error {
 	now := w.clock.Now().In(beijing)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, beijing)
 	if d.From == "" {
-		d.From = monthStart.Format(dateLayout)
+		d.From = monthStart.Format(time.DateOnly)
 	}
 	if d.To == "" {
-		d.To = monthStart.AddDate(0, 1, -1).Format(dateLayout)
+		d.To = monthStart.AddDate(0, 1, -1).Format(time.DateOnly)
 	}
 	bad := map[string]string{}
-	from, err := time.ParseInLocation(dateLayout, d.From, beijing)
+	from, err := time.ParseInLocation(time.DateOnly, d.From, beijing)
 	if err != nil {
 		bad["from"] = "cases.page.figures.date"
 	}
-	to, err := time.ParseInLocation(dateLayout, d.To, beijing)
+	to, err := time.ParseInLocation(time.DateOnly, d.To, beijing)
 	if err != nil {
 		bad["to"] = "cases.page.figures.date"
 	}

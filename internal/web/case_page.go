@@ -149,16 +149,13 @@ func (w *Web) caseView(r *http.Request, p *page, det cases.Detail, depts []depar
 	c := det.Case
 	staff := p.Actor.Role.Staff()
 	d := caseData{Case: c, Category: det.Category.Name.In(p.Lang), Light: det.Light, Staff: staff,
-		Reporter: c.ReporterID == p.Actor.UserID, Contact: det.Contact, Version: c.Version,
+		Reporter: c.ReporterID == p.Actor.UserID, Contact: det.Contact, Version: c.Version, Due: p.stageDue(c.State, c.StageDueAt),
 		RatingValue: []cases.Rating{cases.Satisfied, cases.BasicallySatisfied, cases.Unsatisfied}}
 	if d.Category == "" {
 		d.Category = c.Category
 	}
 	if d.Light == "" {
 		d.Light = calendar.None
-	}
-	if !c.StageDueAt.IsZero() && !c.State.Final() && c.State != cases.Suspended {
-		d.Due = p.When(c.StageDueAt)
 	}
 	if staff && c.GridCode != "" {
 		places, err := w.placeNames(r.Context(), p.Actor, p.Lang)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -8,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/calendar"
 	"github.com/gridhall/gridhall/internal/cases"
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/territory"
 )
 
 // casePageTemplates are the page templates that need the case stack, so
@@ -108,6 +111,9 @@ func TestCaseLabelsAreInBothCatalogs(t *testing.T) {
 	add("cases.page.limit.", string(calendar.Hours), string(calendar.Days))
 	add("cases.page.quick.lead.", string(cases.Patrol), string(cases.Hotline))
 	add("cases.page.done.next.", string(cases.Reported), string(cases.Verified), string(cases.Handled))
+	for _, k := range doneNext {
+		keys = append(keys, k)
+	}
 	counts, rates := figureRows(&page{bundle: mustBundle(t), Lang: i18n.English}, cases.Figures{})
 	for _, r := range append(counts, rates...) {
 		if strings.HasPrefix(r.Label, "cases.page.") {
@@ -134,4 +140,53 @@ func mustBundle(t testing.TB) *i18n.Bundle {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// The workbench names each case's grid, and its grid filter offers the
+// grids the actor works, and no other.
+func TestTheWorkbenchNamesPlacesAndFiltersByTheActorsGrids(t *testing.T) {
+	e := newCaseEnv(t)
+	home := e.building(5)
+	worker := e.workerOf(home.GridCode)
+	e.report("resident", home, waterRepair, "楼道水管爆裂", 0)
+	nodes, err := e.terr.Tree(context.Background(), auth.SystemActorAs("test", auth.DistrictAdmin), territory.Grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := e.actor(worker)
+	var grid territory.Node
+	var mine, others []string
+	for _, n := range nodes {
+		if n.Code == home.GridCode {
+			grid = n
+		}
+		switch {
+		case n.Level != territory.Grid:
+		case auth.Can(actor, auth.ReadCases, n.Path):
+			mine = append(mine, n.Code)
+		default:
+			others = append(others, n.Code)
+		}
+	}
+	if grid.Code == "" || !slices.Contains(mine, grid.Code) || len(others) == 0 {
+		t.Fatalf("grid %s: the worker's grids %v, others %d", home.GridCode, mine, len(others))
+	}
+	for _, lang := range i18n.Languages {
+		name := grid.NameZH
+		if lang == i18n.English && grid.NameEN != "" {
+			name = grid.NameEN
+		}
+		res := e.as(worker, lang).get("/work")
+		wantStatus(t, res, http.StatusOK)
+		wantHTML(t, res, escaped(name)+" · ")
+		wantHTML(t, res, `<option value="`+grid.Code+`">`+escaped(name)+`</option>`)
+		for _, code := range mine {
+			wantHTML(t, res, `<option value="`+code+`">`)
+		}
+		for _, code := range others {
+			if strings.Contains(res.Body, `<option value="`+code+`"`) {
+				t.Errorf("%s: the grid worker is offered grid %s outside their own", lang, code)
+			}
+		}
+	}
 }

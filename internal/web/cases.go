@@ -115,6 +115,15 @@ func (p *page) When(t time.Time) string {
 	return t.In(beijing).Format("2006-01-02 15:04")
 }
 
+// stageDue is a case's stage deadline as the pages show it, "" while no
+// clock runs: in a final state or suspended.
+func (p *page) stageDue(s cases.State, due time.Time) string {
+	if s.Final() || s == cases.Suspended {
+		return ""
+	}
+	return p.When(due)
+}
+
 // capitalize upper-cases the first letter; Chinese text is unchanged.
 func capitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
@@ -147,15 +156,13 @@ func caseRows(p *page, items []cases.Item, names map[string]string, places map[s
 	for _, it := range items {
 		row := caseRow{ID: it.ID, Number: it.Number, Category: names[it.Category], State: it.State, Light: it.Light,
 			Overdue: it.Overdue || it.Light == calendar.Red, Address: it.Address, Created: p.When(it.CreatedAt),
+			Due:     p.stageDue(it.State, it.StageDueAt),
 			CanRate: it.State == cases.Closed && it.Rating == cases.Unrated && it.ReporterID == p.Actor.UserID}
 		if row.Category == "" {
 			row.Category = it.Category
 		}
 		if it.GridCode != "" {
 			row.Place = p.PlaceName(places, it.GridCode)
-		}
-		if !it.StageDueAt.IsZero() && !it.State.Final() && it.State != cases.Suspended {
-			row.Due = p.When(it.StageDueAt)
 		}
 		out = append(out, row)
 	}
@@ -259,11 +266,11 @@ func (w *Web) categoryGroups(ctx context.Context, f catalog.Filter, lang string)
 	return out, nil
 }
 
-// CountText is a count as a badge shows it: "99+" from countCap on, so a
-// long queue does not need counting to the end.
+// CountText is a count as a badge shows it: "99+" from cases.CountCap on,
+// where the service stops counting a queue.
 func (p *page) CountText(n int) string {
-	if n >= countCap {
-		return strconv.Itoa(countCap-1) + "+"
+	if n >= cases.CountCap {
+		return strconv.Itoa(cases.CountCap-1) + "+"
 	}
 	return strconv.Itoa(n)
 }

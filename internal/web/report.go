@@ -510,6 +510,15 @@ type reportDoneData struct {
 	Next       string // what happens next, for the case's state
 }
 
+// doneNext says what happens next to a report in the states one can be in
+// when it is filed: waiting for the grid worker's check, for the centre, or
+// already fixed on patrol. Other states get the general text.
+var doneNext = map[cases.State]string{
+	cases.Reported: "cases.page.done.next.reported",
+	cases.Verified: "cases.page.done.next.verified",
+	cases.Handled:  "cases.page.done.next.handled",
+}
+
 // reportDone handles GET /report/done/{id}: the case number and state of a
 // report just filed, and the open cases nearby that probably report the
 // same problem, so the reporter can follow one of those instead.
@@ -537,10 +546,10 @@ func (w *Web) reportDone(rw http.ResponseWriter, r *http.Request) error {
 		flow = publicFlow
 	}
 	p := w.newPage(r, flow.Nav, r.URL.Path)
-	next := p.T("cases.page.done.next." + string(c.State))
-	if next == "cases.page.done.next."+string(c.State) {
-		next = p.T("cases.page.done.next")
+	next, ok := doneNext[c.State]
+	if !ok {
+		next = "cases.page.done.next"
 	}
-	p.Data = reportDoneData{Case: c, Category: det.Category.Name.In(p.Lang), Duplicates: dups, Staff: staff, Again: flow.Base, Next: next}
+	p.Data = reportDoneData{Case: c, Category: det.Category.Name.In(p.Lang), Duplicates: dups, Staff: staff, Again: flow.Base, Next: p.T(next)}
 	return w.render(rw, http.StatusOK, "report_done", p)
 }

@@ -87,7 +87,7 @@ func TestAReportOfTheSameProblemNearbyListsTheLikelyDuplicate(t *testing.T) {
 	}
 	// Someone else's confirmation page is not theirs to see.
 	other := e.as("r2", i18n.Chinese)
-	wantStatus(t, other.get(strings.TrimPrefix(res.Request.URL.Path, "")), http.StatusNotFound)
+	wantStatus(t, other.get(res.Request.URL.Path), http.StatusNotFound)
 }
 
 func TestTheWhereStepSuggestsBuildingsAndRefusesUnknownPlaces(t *testing.T) {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,9 +24,6 @@ import (
 
 // workPageSize is how many cases one page of a queue shows.
 const workPageSize = 30
-
-// countCap is where a queue's count stops: a tab shows "99+" beyond it.
-const countCap = 100
 
 // queueTab is one tab of the workbench.
 type queueTab struct {
@@ -131,19 +130,21 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	placeNames, err := w.placeNames(r.Context(), actor, p.Lang)
+	// One read of the territory names the rows' places and fills the
+	// grid filter.
+	placeNames, places, err := w.casePlaces(r.Context(), actor, p.Lang, auth.ReadCases)
 	if err != nil {
 		return err
 	}
 	d.Rows = caseRows(p, page.Items, names, placeNames)
 	if page.Next != "" {
-		next := cloneQuery(q)
+		next := maps.Clone(q)
 		next.Set("queue", string(f.Queue))
 		next.Set("after", page.Next)
 		d.NextURL = "/work?" + next.Encode()
 	}
 	if f.After != "" {
-		first := cloneQuery(q)
+		first := maps.Clone(q)
 		first.Del("after")
 		first.Set("queue", string(f.Queue))
 		d.FirstURL = "/work?" + first.Encode()
@@ -151,9 +152,7 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 	if d.Groups, err = w.categoryGroups(r.Context(), catalog.Filter{}, p.Lang); err != nil {
 		return err
 	}
-	if d.Places, err = w.casePlaces(r, actor, p.Lang, auth.ReadCases); err != nil {
-		return err
-	}
+	d.Places = places
 	mq := url.Values{"format": {"geojson"}, "queue": {string(f.Queue)}, "limit": {strconv.Itoa(workPageSize)}}
 	for k, v := range map[string]string{"category": f.Category, "grid": f.Grid, "state": string(f.State), "channel": string(f.Channel), "sort": f.Sort, "cursor": f.After} {
 		if v != "" {
@@ -174,39 +173,34 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, status, "work", p)
 }
 
-// cloneQuery copies query values, so one can be changed for a link.
-func cloneQuery(q url.Values) url.Values {
-	out := url.Values{}
-	for k, v := range q {
-		out[k] = slices.Clone(v)
-	}
-	return out
-}
-
-// casePlaces lists the places, from the largest down to the grids, in
-// which the actor may take action, with names in lang: the grid filter
-// offers them. Actors who may not read the territory type a code instead.
-func (w *Web) casePlaces(r *http.Request, actor auth.Actor, lang string, action auth.Action) ([]statsPlace, error) {
+// casePlaces reads the territory the actor may see, once for a page: names
+// maps each code to its name in lang, for the rows (empty without the
+// territory service or for an actor who may not read the territory; the
+// rows then show codes), and places lists, from the largest down to the
+// grids, those in which the actor may take action, for the grid filter
+// (nil for such actors, who type a code instead).
+func (w *Web) casePlaces(ctx context.Context, actor auth.Actor, lang string, action auth.Action) (map[string]string, []statsPlace, error) {
+	names := map[string]string{}
 	if w.territory == nil || !canReadTerritory(actor) {
-		return nil, nil
+		return names, nil, nil
 	}
-	nodes, err := w.territory.Tree(r.Context(), actor, territory.Grid)
+	nodes, err := w.territory.Tree(ctx, actor, territory.Grid)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortStableFunc(nodes, func(a, b territory.Node) int { return strings.Compare(a.Path, b.Path) })
-	var out []statsPlace
+	var places []statsPlace
 	for _, n := range nodes {
-		if !auth.Can(actor, action, n.Path) {
-			continue
-		}
 		name := n.NameZH
 		if lang == i18n.English && n.NameEN != "" {
 			name = n.NameEN
 		}
-		out = append(out, statsPlace{Code: n.Code, Name: name})
+		names[n.Code] = name
+		if auth.Can(actor, action, n.Path) {
+			places = append(places, statsPlace{Code: n.Code, Name: name})
+		}
 	}
-	return out, nil
+	return names, places, nil
 }
 
 // bulkDispatch handles POST /work/dispatch: the ticked cases of the
