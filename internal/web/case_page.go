@@ -154,9 +154,6 @@ func (w *Web) caseView(r *http.Request, p *page, det cases.Detail, depts []depar
 	if d.Category == "" {
 		d.Category = c.Category
 	}
-	if d.Light == "" {
-		d.Light = calendar.None
-	}
 	if staff && c.GridCode != "" {
 		places, err := w.placeNames(r.Context(), p.Actor, p.Lang)
 		if err != nil {
