@@ -2,7 +2,9 @@ package web
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gridhall/gridhall/internal/errs"
@@ -22,6 +24,11 @@ var errorHeadings = map[int]string{
 type errorData struct {
 	Heading string
 	Message string
+	// Problems are the messages of the fields named by a validation error
+	// that reached this generic page (a form without its own page to show
+	// them beside), so the reader learns what to change, not only that
+	// something did.
+	Problems []string
 	// SignIn offers the login page, for errors a fresh session would fix.
 	SignIn bool
 }
@@ -48,7 +55,8 @@ func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		heading = "errorpage.failed"
 	}
-	pg.Data = errorData{Heading: pg.T(heading), Message: p.Message, SignIn: p.Code == errs.Unauthenticated && !pg.SignedIn()}
+	pg.Data = errorData{Heading: pg.T(heading), Message: p.Message, SignIn: p.Code == errs.Unauthenticated && !pg.SignedIn(),
+		Problems: sortedValues(p.Fields)}
 	if rerr := w.render(rw, p.Status, "error", pg); rerr != nil {
 		// The error page itself failed: fall back to plain text, which
 		// cannot fail, rather than leave the visitor with nothing.
@@ -58,4 +66,14 @@ func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 		rw.WriteHeader(p.Status)
 		_, _ = rw.Write([]byte(p.Message + "\n"))
 	}
+}
+
+// sortedValues lists a map's values in the order of its keys, so the page
+// reads the same every time.
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
 }

@@ -102,6 +102,8 @@ func TestTheDispatchQueueSendsSeveralCasesAtOnce(t *testing.T) {
 	// Nothing ticked is refused.
 	res = street.post("/work/dispatch", url.Values{"csrf": {street.csrf()}, "target": {"department:water"}})
 	wantStatus(t, res, http.StatusBadRequest)
+	// The page says what to change, in the reader's language.
+	wantText(t, res, e.bundle.T(i18n.Chinese, "case.error.bulk"))
 }
 
 func TestAResidentFollowsTheirReportsAndIsAskedToRateClosedOnes(t *testing.T) {
