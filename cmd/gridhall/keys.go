@@ -92,9 +92,10 @@ func keysRewrap(e env, args []string) error {
 		if newFile == "" {
 			return usageError("--new-master-key-file is required")
 		}
-		mk, ok, err := seal.LoadMasterKey(newFile, "")
-		if err != nil || !ok {
-			return fmt.Errorf("new master key: %v", err)
+		// A named file is always read (ok is true) or an error.
+		mk, _, err := seal.LoadMasterKey(newFile, "")
+		if err != nil {
+			return fmt.Errorf("new master key: %w", err)
 		}
 		if err := a.Keys.RewrapAll(e.ctx, mk); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/people"
 )
@@ -60,8 +61,13 @@ func (a *API) searchResidents(w http.ResponseWriter, r *http.Request, actor auth
 	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Limit == 0 {
+	// The cursor is only right when the page holds what was asked for, so
+	// a limit the service would not honour is refused, as in pageParams.
+	switch {
+	case in.Limit == 0:
 		in.Limit = 50
+	case in.Limit < 1 || in.Limit > 200:
+		return errs.Fields("api.searchResidents", map[string]string{"limit": "error.field.limit"})
 	}
 	rs, err := a.d.People.Search(r.Context(), actor, people.Filter{Name: in.Name, Document: in.Document, Phone: in.Phone,
 		BuildingID: in.BuildingID, HouseID: in.HouseID, Tag: in.Tag, AfterID: in.After, Limit: in.Limit})

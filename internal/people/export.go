@@ -80,21 +80,10 @@ func (s *Service) Export(ctx context.Context, actor auth.Actor, w io.Writer, for
 			fields["reason"] = "people.reveal.reason"
 		}
 	}
-	if f.Tag != "" {
-		// As in Search: exporting the carriers of a restricted tag would
-		// reveal who they are, so it takes the right to see such tags in
-		// every scope of the actor.
-		restricted, err := s.st.tagRestricted(ctx, s.db, f.Tag)
-		if err != nil {
-			return 0, errs.Wrap(op, err)
-		}
-		for _, sc := range scopes {
-			if restricted && !auth.Can(actor, auth.RevealPeople, sc) {
-				return 0, errs.E(errs.Forbidden, op, "error.forbidden")
-			}
-		}
+	if err := s.checkTagFilter(ctx, op, actor, scopes, f.Tag); err != nil {
+		return 0, err
 	}
-	q, problem := s.exportQuery(f)
+	q, problem := s.filterQuery(f)
 	if problem != "" {
 		fields["phone"] = problem
 	}
@@ -158,30 +147,6 @@ func exportFilterDetail(f Filter) map[string]any {
 		}
 	}
 	return d
-}
-
-// exportQuery turns a filter into a query as Search does, the numbers
-// through their blind indexes. It returns the phone's problem key, if any.
-func (s *Service) exportQuery(f Filter) (query, string) {
-	q := query{name: strings.TrimSpace(f.Name), building: f.BuildingID, house: f.HouseID, tag: f.Tag}
-	if d := strings.TrimSpace(f.Document); d != "" {
-		norm := strings.ToUpper(d)
-		kind := DocIDCard
-		if card, p := ParseIDCard(d, s.today()); p == "" {
-			norm = card.Number
-		} else if len(norm) != 18 {
-			kind = DocPassport
-		}
-		q.documentIndex = s.keys.BlindIndex(purposeDocument, kind+":"+norm)
-	}
-	if p := strings.TrimSpace(f.Phone); p != "" {
-		norm, prob := NormalizePhone(p)
-		if prob != "" {
-			return q, prob
-		}
-		q.phoneIndex = s.keys.BlindIndex(purposePhone, norm)
-	}
-	return q, ""
 }
 
 // exporter turns stored residents into rows of the sheet.

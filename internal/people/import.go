@@ -200,7 +200,7 @@ func (s *Service) Import(ctx context.Context, actor auth.Actor, file io.ReaderAt
 	if err := s.ready(op); err != nil {
 		return rep, err
 	}
-	if len(importWriteScopes(actor)) == 0 {
+	if len(scopesFor(actor, auth.WritePeople)) == 0 {
 		return rep, errs.E(errs.Forbidden, op, "error.forbidden")
 	}
 	imp, err := s.newImporter(ctx, actor)
@@ -324,18 +324,6 @@ func (s *Service) importCache(ctx context.Context, tx *sql.Tx) (restore func(), 
 		// when the import's context is done.
 		_, _ = tx.ExecContext(context.Background(), "PRAGMA cache_size = "+strconv.Itoa(was))
 	}, nil
-}
-
-// importWriteScopes returns the actor's scopes in which the registry may be
-// written.
-func importWriteScopes(actor auth.Actor) []string {
-	var out []string
-	for _, sc := range actor.EffectiveScopes() {
-		if auth.Can(actor, auth.WritePeople, sc) {
-			out = append(out, sc)
-		}
-	}
-	return out
 }
 
 // auditFileName keeps the last element of an upload's name, shortened: it
@@ -775,7 +763,7 @@ func (imp *importer) check(ctx context.Context, r sheet.Reader) (importCheck, er
 		if row.c.documentNorm == "" {
 			continue
 		}
-		index := imp.s.keys.BlindIndex(purposeDocument, row.c.DocumentKind+":"+row.c.documentNorm)
+		index := imp.s.documentIndex(row.c.DocumentKind, row.c.documentNorm)
 		docs.add(index, line)
 		pending = append(pending, pendingDoc{index, line})
 		if len(pending) == importLookupBatch {

@@ -153,6 +153,43 @@ func TestBadResidentsAreRejectedFieldByField(t *testing.T) {
 	})
 }
 
+func TestBadHousesAreRejectedFieldByField(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		r, err := f.svc.AddResident(f.ctx, f.cs, people.NewResident{HouseID: f.houseA, Name: "甲", DocumentNumber: youngMan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		det, err := f.svc.Resident(f.ctx, f.cs, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := det.House.BuildingID
+		cases := []struct {
+			in    people.NewHouse
+			field string
+			key   string
+		}{
+			{people.NewHouse{BuildingID: b, Unit: "1"}, "number", "error.field.required"},
+			{people.NewHouse{BuildingID: b, Unit: "1", Number: strings.Repeat("1", 21)}, "number", "error.field.too_long"},
+			{people.NewHouse{BuildingID: b, Unit: strings.Repeat("1", 21), Number: "102"}, "unit", "error.field.too_long"},
+			{people.NewHouse{BuildingID: b, Unit: "1", Number: "102", Floor: 201}, "floor", "people.import.floor"},
+			{people.NewHouse{BuildingID: b, Unit: "1", Number: "102", Use: "castle"}, "use", "people.house.use"},
+			{people.NewHouse{BuildingID: 999, Unit: "1", Number: "102"}, "building_id", "territory.error.no_building"},
+		}
+		for _, c := range cases {
+			_, err := f.svc.AddHouse(f.ctx, f.cs, c.in)
+			if e := errs.As(err); e.Code != errs.Invalid || e.Fields[c.field] != c.key {
+				t.Errorf("%+v: got %v, want %s on %s", c.in, err, c.key, c.field)
+			}
+		}
+		_, err = f.svc.AddHouse(f.ctx, f.cs, people.NewHouse{BuildingID: b, Unit: "1", Number: "101"})
+		if e := errs.As(err); e.Code != errs.Conflict || e.Fields["number"] != "people.house.taken" {
+			t.Fatalf("a house added twice: %v", err)
+		}
+	})
+}
+
 func TestSearchIsScopedAndUsesBlindIndexes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)

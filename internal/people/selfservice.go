@@ -55,7 +55,7 @@ func (s *Service) VerifySelf(ctx context.Context, authSvc *auth.Service, actor a
 	if p != "" {
 		return errs.Fields(op, map[string]string{"document_number": p})
 	}
-	row, err := s.st.byDocument(ctx, s.db, s.keys.BlindIndex(purposeDocument, "id_card:"+card.Number))
+	row, err := s.st.byDocument(ctx, s.db, s.documentIndex(DocIDCard, card.Number))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.name != strings.TrimSpace(name)) {
 		return noMatch
 	}
@@ -83,8 +83,11 @@ func (s *Service) VerifyInPerson(ctx context.Context, authSvc *auth.Service, act
 		return errs.E(errs.Forbidden, op, "error.forbidden")
 	}
 	u, err := authSvc.UserByName(ctx, auth.SystemActor("people"), username)
-	if err != nil {
+	if errs.Is(err, errs.NotFound) {
 		return errs.Fields(op, map[string]string{"username": "error.user.not_found"})
+	}
+	if err != nil {
+		return errs.Wrap(op, err) // a database failure is no unknown user
 	}
 	if u.Role != auth.Resident {
 		return errs.Fields(op, map[string]string{"username": "people.verify.not_resident"})

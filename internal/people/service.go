@@ -86,11 +86,14 @@ func (s *Service) AddHouse(ctx context.Context, actor auth.Actor, in NewHouse) (
 	if utf8.RuneCountInString(in.Unit) > 20 {
 		f["unit"] = "error.field.too_long"
 	}
-	if in.Number == "" || utf8.RuneCountInString(in.Number) > 20 {
+	switch {
+	case in.Number == "":
 		f["number"] = "error.field.required"
+	case utf8.RuneCountInString(in.Number) > 20:
+		f["number"] = "error.field.too_long"
 	}
 	if in.Floor < -5 || in.Floor > 200 {
-		f["floor"] = "territory.error.count"
+		f["floor"] = "people.import.floor" // the import's rule, and its message
 	}
 	if in.Use == "" {
 		in.Use = OwnerOccupied
@@ -220,6 +223,12 @@ func (s *Service) AddResident(ctx context.Context, actor auth.Actor, in NewResid
 	return rs[0], nil
 }
 
+// documentIndex is the blind index of a normalised document number: the
+// kind is part of it, so equal numbers of different documents differ.
+func (s *Service) documentIndex(kind, number string) string {
+	return s.keys.BlindIndex(purposeDocument, kind+":"+number)
+}
+
 // sealRow seals the sensitive fields of a validated resident and computes
 // their blind indexes.
 func (s *Service) sealRow(c cleaned) (residentRow, error) {
@@ -232,7 +241,7 @@ func (s *Service) sealRow(c cleaned) (residentRow, error) {
 		return residentRow{}, err
 	}
 	r := residentRow{relation: c.Relation, name: c.Name, gender: c.Gender, birthDate: c.BirthDate, documentKind: c.DocumentKind,
-		documentSealed: doc, documentIndex: s.keys.BlindIndex(purposeDocument, c.DocumentKind+":"+c.documentNorm),
+		documentSealed: doc, documentIndex: s.documentIndex(c.DocumentKind, c.documentNorm),
 		phoneSealed: phone, registration: c.Registration, moveIn: c.MoveIn}
 	if c.phoneNorm != "" {
 		r.phoneIndex = s.keys.BlindIndex(purposePhone, c.phoneNorm)
@@ -261,8 +270,6 @@ type Resident struct {
 	Verification string       `json:"verification"`
 }
 
-// views turns stored rows into masked views with their tags, in two queries
-// for the whole page (tags, household sizes), never one per row.
 // seesRestricted says whether the viewer may see a resident's restricted tags.
 type seesRestricted func(r residentRow) bool
 
@@ -272,6 +279,8 @@ func staffSees(actor auth.Actor) seesRestricted {
 	return func(r residentRow) bool { return auth.Can(actor, auth.RevealPeople, r.gridPath) }
 }
 
+// views turns stored rows into masked views with their tags, in two queries
+// for the whole page (tags, household sizes), never one per row.
 func (s *Service) views(ctx context.Context, sees seesRestricted, rows []residentRow) ([]Resident, error) {
 	if len(rows) == 0 {
 		return []Resident{}, nil
@@ -303,7 +312,7 @@ func (s *Service) views(ctx context.Context, sees seesRestricted, rows []residen
 		}
 		v := Resident{ID: r.id, HouseholdID: r.householdID, Relation: r.relation, Name: r.name, Gender: r.gender, BirthDate: r.birthDate,
 			Age: ageOn(r.birthDate, today), DocumentKind: r.documentKind, Document: maskDocument(r.documentKind, doc), Phone: seal.MaskPhone(phone),
-			Registration: r.registration, MoveIn: r.moveIn, MoveOut: r.moveOut, GridCode: scopeCode(r.gridPath), Verification: r.verification, Tags: []string{}}
+			Registration: r.registration, MoveIn: r.moveIn, MoveOut: r.moveOut, GridCode: auth.ScopeCode(r.gridPath), Verification: r.verification, Tags: []string{}}
 		for _, t := range tags[r.id] {
 			if !t.restricted || sees(r) {
 				v.Tags = append(v.Tags, t.code)
@@ -326,8 +335,6 @@ func maskDocument(kind, number string) string {
 	}
 	return seal.MaskPassport(number)
 }
-
-func scopeCode(path string) string { return path[strings.LastIndexByte(path, '/')+1:] }
 
 // Filter selects residents. Every search is limited to the searcher's scope.
 type Filter struct {
@@ -355,37 +362,14 @@ func (s *Service) Search(ctx context.Context, actor auth.Actor, f Filter) ([]Res
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	if f.Tag != "" {
-		// Filtering by a restricted tag would reveal who carries it: only
-		// those who may see restricted tags in all their scopes may do so.
-		restricted, err := s.st.tagRestricted(ctx, s.db, f.Tag)
-		if err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		for _, sc := range scopes {
-			if restricted && !auth.Can(actor, auth.RevealPeople, sc) {
-				return nil, errs.E(errs.Forbidden, op, "error.forbidden")
-			}
-		}
+	if err := s.checkTagFilter(ctx, op, actor, scopes, f.Tag); err != nil {
+		return nil, err
 	}
-	q := query{name: strings.TrimSpace(f.Name), building: f.BuildingID, house: f.HouseID, tag: f.Tag, after: f.AfterID, limit: f.Limit}
-	if d := strings.TrimSpace(f.Document); d != "" {
-		norm := strings.ToUpper(d)
-		kind := "id_card"
-		if card, p := ParseIDCard(d, s.today()); p == "" {
-			norm = card.Number
-		} else if len(norm) != 18 {
-			kind = "passport"
-		}
-		q.documentIndex = s.keys.BlindIndex(purposeDocument, kind+":"+norm)
+	q, prob := s.filterQuery(f)
+	if prob != "" {
+		return nil, errs.Fields(op, map[string]string{"phone": prob})
 	}
-	if p := strings.TrimSpace(f.Phone); p != "" {
-		norm, prob := NormalizePhone(p)
-		if prob != "" {
-			return nil, errs.Fields(op, map[string]string{"phone": prob})
-		}
-		q.phoneIndex = s.keys.BlindIndex(purposePhone, norm)
-	}
+	q.after, q.limit = f.AfterID, f.Limit
 	rows, err := s.st.search(ctx, s.db, scopes, q)
 	if err != nil {
 		return nil, errs.Wrap(op, err)
@@ -394,11 +378,57 @@ func (s *Service) Search(ctx context.Context, actor auth.Actor, f Filter) ([]Res
 	return vs, errs.Wrap(op, err)
 }
 
+// checkTagFilter refuses a filter by a restricted tag unless the actor may
+// see restricted tags in every one of their scopes: filtering by one would
+// reveal who carries it.
+func (s *Service) checkTagFilter(ctx context.Context, op string, actor auth.Actor, scopes []string, tag string) error {
+	if tag == "" {
+		return nil
+	}
+	restricted, err := s.st.tagRestricted(ctx, s.db, tag)
+	if err != nil {
+		return errs.Wrap(op, err)
+	}
+	for _, sc := range scopes {
+		if restricted && !auth.Can(actor, auth.RevealPeople, sc) {
+			return errs.E(errs.Forbidden, op, "error.forbidden")
+		}
+	}
+	return nil
+}
+
+// filterQuery turns a filter (but its page) into a query, the numbers
+// through their blind indexes. It returns the phone's problem key, if any.
+func (s *Service) filterQuery(f Filter) (query, string) {
+	q := query{name: strings.TrimSpace(f.Name), building: f.BuildingID, house: f.HouseID, tag: f.Tag}
+	if d := strings.TrimSpace(f.Document); d != "" {
+		norm := strings.ToUpper(d)
+		kind := DocIDCard
+		if card, p := ParseIDCard(d, s.today()); p == "" {
+			norm = card.Number
+		} else if len(norm) != 18 {
+			kind = DocPassport
+		}
+		q.documentIndex = s.documentIndex(kind, norm)
+	}
+	if p := strings.TrimSpace(f.Phone); p != "" {
+		norm, prob := NormalizePhone(p)
+		if prob != "" {
+			return q, prob
+		}
+		q.phoneIndex = s.keys.BlindIndex(purposePhone, norm)
+	}
+	return q, ""
+}
+
 // readScopes returns the actor's scopes in which the registry may be read.
-func readScopes(actor auth.Actor) []string {
+func readScopes(actor auth.Actor) []string { return scopesFor(actor, auth.ReadPeople) }
+
+// scopesFor returns the actor's scopes in which they may take the action.
+func scopesFor(actor auth.Actor, action auth.Action) []string {
 	var out []string
 	for _, sc := range actor.EffectiveScopes() {
-		if auth.Can(actor, auth.ReadPeople, sc) {
+		if auth.Can(actor, action, sc) {
 			out = append(out, sc)
 		}
 	}
@@ -463,7 +493,7 @@ const (
 
 // Reveal returns one sensitive value in full. It needs the reveal permission
 // in the resident's grid and a typed reason, and every reveal is audited with
-// that reason, in the same transaction that reads the value.
+// that reason: the value is returned only once its audit entry is committed.
 func (s *Service) Reveal(ctx context.Context, actor auth.Actor, id int64, field, reason string) (string, error) {
 	const op = "people.Reveal"
 	if err := s.ready(op); err != nil {

@@ -155,31 +155,6 @@ func bornBy(day time.Time, years int) string {
 	return fmt.Sprintf("%04d-%02d-%02d", y-years, int(m), d)
 }
 
-// scopeRanges is the condition "column lies inside one of the scopes",
-// written as one index range per scope: [path, path+"0"). Paths hold only
-// digits and '/', and '/' is the byte just before '0', so the range holds
-// exactly the path itself and everything below it. Unlike a LIKE prefix
-// (auth.ScopeSQL), which SQLite serves with an index only on NOCASE columns,
-// a range is an index seek on both engines (grid_path is byte-ordered:
-// BINARY on SQLite, COLLATE "C" on PostgreSQL). The root scope matches every
-// row; no scopes match none.
-func scopeRanges(column string, scopes []string, first int) (string, []any) {
-	var parts []string
-	var args []any
-	for _, sc := range scopes {
-		if sc == "" {
-			return "TRUE", nil
-		}
-		n := first + len(args)
-		parts = append(parts, "("+column+" >= $"+strconv.Itoa(n)+" AND "+column+" < $"+strconv.Itoa(n+1)+")")
-		args = append(args, sc, sc+"0")
-	}
-	if len(parts) == 0 {
-		return "FALSE", nil
-	}
-	return strings.Join(parts, " OR "), args
-}
-
 // currentResident is the condition for a resident who counts: living here
 // now and not anonymised.
 const currentResident = "move_out = '' AND anonymised_at IS NULL"
@@ -198,7 +173,7 @@ type counts struct {
 // would sort every row (SQLite has no hash aggregation), and only the
 // marginal counts are wanted.
 func (store) residentCounts(ctx context.Context, q db.Querier, path string, genders []Gender, regs []Registration, cutoffs []string) (counts, error) {
-	cond, args := scopeRanges("grid_path", []string{path}, 1)
+	cond, args := auth.ScopeSQL("grid_path", []string{path}, 1)
 	var cols []string
 	sum := func(test string, v any) {
 		args = append(args, v)
@@ -231,7 +206,7 @@ func (store) residentCounts(ctx context.Context, q db.Querier, path string, gend
 // makes the same groups, in the order of the residents_current index: no
 // sort.
 func (store) householdCounts(ctx context.Context, q db.Querier, path string) (households, alone int, err error) {
-	cond, args := scopeRanges("grid_path", []string{path}, 1)
+	cond, args := auth.ScopeSQL("grid_path", []string{path}, 1)
 	err = q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END), 0) FROM
 		(SELECT COUNT(*) AS n FROM residents WHERE `+cond+" AND "+currentResident+
 		" AND household_id IS NOT NULL GROUP BY grid_path, household_id) hh", args...).Scan(&households, &alone)
@@ -261,7 +236,7 @@ func (store) tagDictionary(ctx context.Context, q db.Querier) ([]tagRef, error) 
 // rather than scan every tag of the registry, which it otherwise prefers;
 // PostgreSQL plans it as the inner join it is.
 func (store) tagCounts(ctx context.Context, q db.Querier, path string) (map[string]int, error) {
-	cond, args := scopeRanges("r.grid_path", []string{path}, 1)
+	cond, args := auth.ScopeSQL("r.grid_path", []string{path}, 1)
 	rows, err := q.QueryContext(ctx, `SELECT rt.tag_code, COUNT(*) FROM residents r CROSS JOIN resident_tags rt
 		WHERE rt.resident_id = r.id AND `+cond+" AND r.move_out = '' AND r.anonymised_at IS NULL GROUP BY rt.tag_code", args...)
 	if err != nil {

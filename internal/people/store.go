@@ -101,13 +101,16 @@ func (store) insertResident(ctx context.Context, q db.Querier, r residentRow, no
 	return id, err
 }
 
-func (store) addTags(ctx context.Context, q db.Querier, residentID int64, codes []string) error {
-	for _, c := range codes {
-		if _, err := q.ExecContext(ctx, "INSERT INTO resident_tags (resident_id, tag_code) VALUES ($1, $2) ON CONFLICT DO NOTHING", residentID, c); err != nil {
-			return err
-		}
+// addTags gives a new resident its tags (distinct codes) in one statement.
+func (st store) addTags(ctx context.Context, q db.Querier, residentID int64, codes []string) error {
+	if len(codes) == 0 {
+		return nil
 	}
-	return nil
+	tags := make([]residentTag, len(codes))
+	for i, c := range codes {
+		tags[i] = residentTag{residentID, c}
+	}
+	return st.importInsertTags(ctx, q, tags)
 }
 
 // tagCodes returns which of the codes are in the dictionary.

@@ -187,7 +187,7 @@ func (s *Service) RecordVisit(ctx context.Context, actor auth.Actor, in NewVisit
 	if name == "" {
 		name = actor.Username
 	}
-	v := Visit{WorkerID: actor.UserID, WorkerName: name, GridCode: scopeCode(paths[0]), HouseholdIDs: slices.Sorted(slices.Values(c.HouseholdIDs)),
+	v := Visit{WorkerID: actor.UserID, WorkerName: name, GridCode: auth.ScopeCode(paths[0]), HouseholdIDs: slices.Sorted(slices.Values(c.HouseholdIDs)),
 		Companions: c.Companions, StartedAt: c.StartedAt, EndedAt: c.EndedAt, Findings: c.Findings, CreatedAt: db.FromMillis(db.Millis(now)), gridPath: paths[0]}
 	if v.Findings == nil {
 		v.Findings = []Finding{}
@@ -376,7 +376,7 @@ func (s *Service) CareDue(ctx context.Context, actor auth.Actor, on time.Time) (
 	items := []CareItem{}
 	for _, id := range order {
 		e := byID[id]
-		it := CareItem{ResidentID: e.id, Name: e.name, HouseholdID: e.householdID, GridCode: scopeCode(e.gridPath),
+		it := CareItem{ResidentID: e.id, Name: e.name, HouseholdID: e.householdID, GridCode: auth.ScopeCode(e.gridPath),
 			Tags: slices.Compact(slices.Sorted(slices.Values(e.tags))), IntervalDays: e.days}
 		due := chinaDay(e.registered)
 		if at, ok := last[e.householdID]; ok {
@@ -471,7 +471,7 @@ func (store) insertFindings(ctx context.Context, q db.Querier, visitID int64, fs
 
 // visits runs a scoped, filtered page of visits, newest first.
 func (store) visits(ctx context.Context, q db.Querier, scopes []string, f VisitFilter) ([]Visit, error) {
-	cond, args := scopeRanges("v.grid_path", scopes, 1)
+	cond, args := auth.ScopeSQL("v.grid_path", scopes, 1)
 	where := []string{"(" + cond + ")"}
 	add := func(sql string, v any) {
 		args = append(args, v)
@@ -501,7 +501,7 @@ func (store) visits(ctx context.Context, q db.Querier, scopes []string, f VisitF
 		if err := rows.Scan(&v.ID, &v.WorkerID, &v.WorkerName, &v.gridPath, &started, &ended, &v.Companions, &created); err != nil {
 			return nil, err
 		}
-		v.GridCode = scopeCode(v.gridPath)
+		v.GridCode = auth.ScopeCode(v.gridPath)
 		v.StartedAt, v.EndedAt, v.CreatedAt = db.FromMillis(started), db.FromMillis(ended), db.FromMillis(created)
 		out = append(out, v)
 	}
@@ -566,7 +566,7 @@ const careColumns = "r.id, r.household_id, r.name, r.grid_path, r.created_at"
 // queries join the candidates back to residents by id, so that a table row
 // is read only for residents on the schedule, not for everyone in scope.
 func careCandidates(scopes []string, extra string) (string, []any) {
-	cond, args := scopeRanges("x.grid_path", scopes, 1)
+	cond, args := auth.ScopeSQL("x.grid_path", scopes, 1)
 	return "(SELECT x.id FROM residents x WHERE (" + cond + ") AND x.move_out = '' AND x.anonymised_at IS NULL AND x.household_id IS NOT NULL" + extra + ") c", args
 }
 
@@ -625,7 +625,7 @@ func (store) careAloneElderly(ctx context.Context, q db.Querier, scopes []string
 // up each one's visits: no list of ids (a district's schedule would run into
 // the engines' limits on bound parameters) and no sort.
 func (store) lastVisits(ctx context.Context, q db.Querier, scopes []string) (map[int64]time.Time, error) {
-	cond, args := scopeRanges("h.grid_path", scopes, 1)
+	cond, args := auth.ScopeSQL("h.grid_path", scopes, 1)
 	rows, err := q.QueryContext(ctx, `SELECT h.id, MAX(v.started_at) FROM households h CROSS JOIN visit_households vh CROSS JOIN visits v
 		WHERE (`+cond+`) AND vh.household_id = h.id AND v.id = vh.visit_id GROUP BY h.grid_path, h.id`, args...)
 	if err != nil {
