@@ -11,12 +11,15 @@ import (
 )
 
 // registerWebhooks adds the webhook endpoints through which departments'
-// systems receive the events of their cases, signed, with a delivery log.
-// System administrators manage any owner's endpoints; a department handler
-// those of its own department.
+// systems receive the events of their cases, and system subscribers
+// (owner "system:<name>") the events of any case matching their territory
+// and category filters, signed, with a delivery log. System administrators
+// manage any owner's endpoints; a department handler those of its own
+// department, never a system subscriber.
 func (a *API) registerWebhooks(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/webhooks", a.handle(a.listWebhooks, "read"))
 	mux.Handle("POST /api/v1/webhooks", a.handle(a.createWebhook, "write"))
+	mux.Handle("PUT /api/v1/webhooks/{id}", a.handle(a.updateWebhook, "write"))
 	mux.Handle("POST /api/v1/webhooks/{id}/rotate", a.handle(a.rotateWebhook, "write"))
 	mux.Handle("POST /api/v1/webhooks/{id}/disable", a.handle(a.disableWebhook, "write"))
 	mux.Handle("GET /api/v1/webhooks/{id}/deliveries", a.handle(a.webhookDeliveries, "read"))
@@ -67,6 +70,28 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, actor auth.A
 	return nil
 }
 
+// updateWebhook replaces an endpoint's url, events and filters and answers
+// with the endpoint as it now stands.
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
+	if err := a.outboxReady(); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in outbox.EndpointUpdate
+	if err := httpx.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	ep, err := a.d.Outbox.UpdateEndpoint(r.Context(), actor, id, in)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"endpoint": ep})
+	return nil
+}
+
 func (a *API) rotateWebhook(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
 	if err := a.outboxReady(); err != nil {
 		return err
@@ -107,19 +132,21 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request, actor au
 	if err != nil {
 		return err
 	}
-	limit := 50
-	if s := r.URL.Query().Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 200 {
-			return errs.Fields("api.webhookDeliveries", map[string]string{"limit": "error.field.limit"})
-		}
-	}
-	ds, err := a.d.Outbox.Deliveries(r.Context(), actor, id, limit)
+	after, limit, err := pageParams(r, "after")
 	if err != nil {
 		return err
 	}
-	if ds == nil {
-		ds = []outbox.Delivery{}
+	ds, err := a.d.Outbox.Deliveries(r.Context(), actor, id, outbox.DeliveryFilter{After: after, Limit: limit})
+	if err != nil {
+		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"items": ds})
+	p := Page[outbox.Delivery]{Items: ds}
+	if p.Items == nil {
+		p.Items = []outbox.Delivery{}
+	}
+	if len(ds) == limit {
+		p.NextCursor = strconv.FormatInt(ds[len(ds)-1].ID, 10)
+	}
+	httpx.WriteJSON(w, http.StatusOK, p)
 	return nil
 }

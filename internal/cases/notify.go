@@ -17,7 +17,8 @@ import (
 // What each step tells whom. Residents following a case are told at
 // acceptance, dispatch, handling and closure (and asked to rate); the
 // assignee is told when work arrives or is pressed; a department's systems
-// get every event about its cases by webhook.
+// get every event about its cases by webhook, and system subscribers every
+// event of any case inside their territory and category filters.
 var (
 	toFollowers = map[string]string{
 		string(Accept): "accepted", string(Reject): "rejected", string(Dispatch): "dispatched",
@@ -94,17 +95,21 @@ func (s *Service) notify(ctx context.Context, tx *sql.Tx, c Case, step string, a
 			}
 		}
 	}
+	// Every step is offered as a webhook; the outbox routes it to the
+	// endpoints that subscribed to it. Only the assignee department is
+	// named, so a department's endpoints never see another department's
+	// cases; system subscribers match on territory and category alone. A
+	// report is nobody's case yet.
+	dept := ""
 	if c.AssigneeKind == ToDepartment && step != "report" {
-		payload, err := json.Marshal(webhookBody{Event: "case." + step, Case: publicCase(c)})
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, outbox.Message{Channel: outbox.Webhook, Event: "case." + step, To: c.Assignee,
-			Payload: payload, Key: key("webhook", c.Assignee)})
+		dept = c.Assignee
 	}
-	if len(msgs) == 0 {
-		return nil
+	payload, err := json.Marshal(webhookBody{Event: "case." + step, Case: publicCase(c)})
+	if err != nil {
+		return err
 	}
+	msgs = append(msgs, outbox.Message{Channel: outbox.Webhook, Event: "case." + step, To: dept,
+		Territory: c.GridCode, Category: c.Category, Payload: payload, Key: key("webhook", dept)})
 	return outbox.Enqueue(ctx, tx, s.clock.Now(), msgs...)
 }
 
@@ -125,7 +130,7 @@ func truncate(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// webhookBody is what a department's system receives.
+// webhookBody is what a department's or a subscribed system receives.
 type webhookBody struct {
 	Event string     `json:"event"`
 	Case  PublicCase `json:"case"`

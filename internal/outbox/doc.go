@@ -27,6 +27,20 @@
 // receivers deduplicate webhooks by X-GridHall-Delivery (the message id,
 // stable across retries) and mail by its Message-ID.
 //
+// # Webhook subscriptions
+//
+// An endpoint belongs to an owner. A department's endpoints (owner = the
+// department code) receive only messages addressed to the department, that
+// is the events of its own cases; a system subscriber (owner "system:<name>",
+// managed only by holders of auth.ManageSettings) receives every message its
+// filters match, whoever it is addressed to. Filters narrow either kind: the
+// events ("case.*" for a prefix), a territory code of any level (everything
+// inside it) and categories (refs or major classes). webhook_routes indexes
+// the active endpoints by (audience, territory, category), so that fan-out
+// finds the candidates of a whole batch with one lookup of the message's
+// department and "*", its territory's levels and its category's ref and
+// class; the exact match is then decided per message.
+//
 // # Webhook signatures
 //
 // Each delivery carries
@@ -39,7 +53,9 @@
 // For 24 hours after a secret rotation the signature header also holds a
 // v1= signature under the previous secret, comma separated, so receivers can
 // switch secrets without losing deliveries. [Verify] checks a delivery and
-// refuses timestamps outside a tolerance, which bounds replays.
+// refuses timestamps outside a tolerance ([VerifyTolerance] is the one to
+// use), which bounds replays; within it, receivers drop deliveries whose
+// X-GridHall-Delivery they have seen.
 //
 // # Secrets at rest
 //

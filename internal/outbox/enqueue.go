@@ -7,14 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/errs"
 )
 
 // Enqueue adds msgs to the outbox through q, which should be the
 // transaction of the calling use case: if it rolls back, nothing is sent.
-// Webhook messages fan out here into one row per active endpoint of the
-// owner subscribed to the event; an owner without such endpoints gets none.
+// Webhook messages fan out here into one row per active endpoint whose
+// subscription covers the message: endpoints of the owner To and of system
+// subscribers, subscribed to the event, and whose territory and category
+// filters (if any) contain the message's; one indexed query finds them for
+// the whole batch. A message nobody subscribes to gets no row.
 // A message whose Key was enqueued before for the same channel and
 // recipient is silently dropped. An invalid
 // message fails the whole call with errs.Invalid naming its fields.
@@ -25,21 +29,19 @@ func Enqueue(ctx context.Context, q db.Querier, now time.Time, msgs ...Message) 
 	}
 	// Validation trims fields; the caller's messages stay as they were.
 	msgs = slices.Clone(msgs)
-	var owners []string
+	var hooks []Message
 	for i := range msgs {
 		if f := msgs[i].validate(); len(f) > 0 {
 			return errs.Fields(op, f)
 		}
 		if msgs[i].Channel == Webhook {
-			owners = append(owners, msgs[i].To)
+			hooks = append(hooks, msgs[i])
 		}
 	}
-	slices.Sort(owners)
-	owners = slices.Compact(owners)
-	var endpoints map[string][]subscription
-	if len(owners) > 0 {
+	var endpoints []subscription
+	if len(hooks) > 0 {
 		var err error
-		if endpoints, err = activeSubscriptions(ctx, q, owners); err != nil {
+		if endpoints, err = activeSubscriptions(ctx, q, routeKeys(hooks)); err != nil {
 			return errs.Wrap(op, err)
 		}
 	}
@@ -56,8 +58,8 @@ func Enqueue(ctx context.Context, q db.Querier, now time.Time, msgs ...Message) 
 			rows = append(rows, r)
 			continue
 		}
-		for _, ep := range endpoints[m.To] {
-			if !subscribed(ep.events, m.Event) {
+		for _, ep := range endpoints {
+			if !ep.covers(m) {
 				continue
 			}
 			r := r
@@ -88,8 +90,79 @@ type newRow struct {
 
 // subscription is what fan-out needs of an endpoint.
 type subscription struct {
-	id     int64
-	events string
+	id         int64
+	owner      string
+	events     string
+	territory  string // "" for everywhere
+	categories string // comma-separated; "" for every category
+}
+
+// covers reports whether the endpoint's subscription covers m. The route
+// lookup only narrows the candidates for a whole batch; this decides for
+// each message. A department's endpoint gets only messages addressed to its
+// department, whatever its filters: a broad filter never shows it another
+// department's cases.
+func (s subscription) covers(m Message) bool {
+	if !IsSystemOwner(s.owner) && (m.To == "" || s.owner != m.To) {
+		return false
+	}
+	// Territory codes are hierarchical: a code lies inside every code that
+	// is a prefix of it (both are validated as whole levels).
+	if s.territory != "" && !strings.HasPrefix(m.Territory, s.territory) {
+		return false
+	}
+	if s.categories != "" {
+		if m.Category == "" {
+			return false
+		}
+		cs := strings.Split(s.categories, ",")
+		if !slices.Contains(cs, m.Category) && !slices.Contains(cs, m.Category[:majorClassLen]) {
+			return false
+		}
+	}
+	return subscribed(s.events, m.Event)
+}
+
+// routes are the values a batch of webhook messages looks up in
+// webhook_routes: each column's candidates, "" (no filter) included.
+type routes struct {
+	audiences, territories, categories []string
+}
+
+// routeKeys collects the route values of webhook messages: their owners and
+// the system audience, every level of their territory codes, and their
+// category refs and major classes.
+func routeKeys(hooks []Message) routes {
+	r := routes{audiences: []string{routeAnyAudience}, territories: []string{""}, categories: []string{""}}
+	for _, m := range hooks {
+		if m.To != "" {
+			r.audiences = append(r.audiences, m.To)
+		}
+		if path, err := auth.ScopeFromCode(m.Territory); err == nil {
+			r.territories = append(r.territories, strings.Split(path, "/")...)
+		}
+		if m.Category != "" {
+			r.categories = append(r.categories, m.Category, m.Category[:majorClassLen])
+		}
+	}
+	for _, l := range []*[]string{&r.audiences, &r.territories, &r.categories} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+	}
+	return r
+}
+
+// routeRows are the webhook_routes rows of an endpoint: one per category
+// of its filter (one with "" without a filter).
+func routeRows(owner string, categories []string) (audience string, cats []string) {
+	audience = owner
+	if IsSystemOwner(owner) {
+		audience = routeAnyAudience
+	}
+	if len(categories) == 0 {
+		return audience, []string{""}
+	}
+	return audience, categories
 }
 
 // nullString stores "" as NULL, for columns where NULL means absent.

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gridhall/gridhall/internal/auth"
 )
 
 // Channel is how a message leaves the system.
@@ -32,11 +34,20 @@ type Message struct {
 	Event string
 	// UserID is the recipient account of an in-app message.
 	UserID int64
-	// To is the email address of an email, or the owner key of a webhook
-	// (for example a department code): the message goes to every active
-	// endpoint of that owner subscribed to Event, as the endpoints stand at
-	// enqueue time.
+	// To is the email address of an email. For a webhook it is the owner
+	// key of the department the event concerns (a case's assignee
+	// department), or "" when none does: the message goes to every active
+	// endpoint of that owner and of every system subscriber whose
+	// subscription (events, territory, categories) covers it, as the
+	// endpoints stand at enqueue time. A system owner is never a To: system
+	// subscribers are reached by their filters, not by address.
 	To string
+	// Territory is the territory code of a webhook event's place (a case's
+	// grid code; "" when it lies outside the territory) and Category its
+	// catalog ref ("M92001", "" for none): endpoints filtered by territory
+	// or category receive only events inside their filters.
+	Territory string
+	Category  string
 	// Subject and Body are plain text, already translated by the caller.
 	Subject string
 	Body    string
@@ -71,6 +82,8 @@ func (m *Message) validate() map[string]string {
 	m.To = strings.TrimSpace(m.To)
 	m.Subject = strings.TrimSpace(m.Subject)
 	m.Link = strings.TrimSpace(m.Link)
+	m.Territory = strings.TrimSpace(m.Territory)
+	m.Category = strings.ToUpper(strings.TrimSpace(m.Category))
 	if !slices.Contains(Channels, m.Channel) {
 		f["channel"] = "outbox.error.channel"
 	}
@@ -107,8 +120,14 @@ func (m *Message) validate() map[string]string {
 			f["to"] = "outbox.error.email"
 		}
 	case Webhook:
-		if !validOwner(m.To) {
+		if m.To != "" && (!validOwner(m.To) || IsSystemOwner(m.To) || m.To == routeAnyAudience) {
 			f["to"] = "outbox.error.owner"
+		}
+		if m.Territory != "" && !validTerritory(m.Territory) {
+			f["territory"] = "outbox.error.territory"
+		}
+		if m.Category != "" && (len(m.Category) != categoryRefLen || !validCategory(m.Category)) {
+			f["category"] = "outbox.error.category"
 		}
 		switch {
 		case len(m.Payload) > maxPayload:
@@ -201,14 +220,48 @@ func validLink(s string) bool {
 	return err == nil && u.Scheme == "" && u.Host == ""
 }
 
+// SystemOwnerPrefix starts the owner key of a system subscriber:
+// "system:gis". A department's endpoints receive only the events of the
+// department's own cases; a system subscriber, which only holders of
+// auth.ManageSettings manage, receives the events of every case its filters
+// match.
+const SystemOwnerPrefix = "system:"
+
+// IsSystemOwner reports whether owner names a system subscriber.
+func IsSystemOwner(owner string) bool { return strings.HasPrefix(owner, SystemOwnerPrefix) }
+
+// validSystemOwner accepts "system:" and a name of lower-case letters,
+// digits, "-" and "_": the name appears in audit entries and URLs.
+func validSystemOwner(s string) bool {
+	name := strings.TrimPrefix(s, SystemOwnerPrefix)
+	if name == "" || len(s) > maxOwner {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
 // Endpoint is a webhook receiver of an owner. Its secret is never part of it:
 // it is shown once, when created or rotated.
 type Endpoint struct {
 	ID     int64    `json:"id"`
 	Owner  string   `json:"owner"`
 	URL    string   `json:"url"`
-	Events []string `json:"events"` // ["*"] for every event
-	Active bool     `json:"active"`
+	Events []string `json:"events"` // ["*"] for every event; "case.*" for every case event
+	// Territory is the territory code the subscription is limited to, at
+	// any level; "" for everywhere.
+	Territory string `json:"territory"`
+	// Categories are the catalog refs and major classes the subscription
+	// is limited to; empty for every category.
+	Categories []string `json:"categories"`
+	// System reports a system subscriber (owner "system:…").
+	System bool `json:"system"`
+	Active bool `json:"active"`
 	// PreviousUntil is when the secret replaced by the last rotation stops
 	// signing; nil when there is no previous secret.
 	PreviousUntil *time.Time `json:"previous_until,omitempty"`
@@ -223,25 +276,122 @@ type NewEndpoint struct {
 	// credentials (they would be stored and shown in the clear; the
 	// signature is the authentication).
 	URL string `json:"url"`
-	// Events is a comma-separated list of event names, or "*" for all.
+	// Events is a comma-separated list of event names and prefixes
+	// ("case.*"), or "*" for all.
 	Events string `json:"events"`
+	// Territory limits the subscription to a territory code (district,
+	// street, community or grid) and everything inside it; "" for none.
+	Territory string `json:"territory"`
+	// Categories limits the subscription to a comma-separated list of
+	// catalog refs ("M92001") and major classes ("M92"); "" for none.
+	Categories string `json:"categories"`
 }
 
-// validate normalises in and returns the bad fields and the parsed events.
-func (in *NewEndpoint) validate() (map[string]string, []string) {
-	f := map[string]string{}
-	in.Owner, in.URL = strings.TrimSpace(in.Owner), strings.TrimSpace(in.URL)
-	if !validOwner(in.Owner) {
+// EndpointUpdate is the input for UpdateEndpoint: the endpoint's new
+// settings, replacing all of the old ones (the owner never changes).
+type EndpointUpdate struct {
+	URL        string `json:"url"`
+	Events     string `json:"events"`
+	Territory  string `json:"territory"`
+	Categories string `json:"categories"`
+}
+
+// settings is a validated subscription.
+type settings struct {
+	url        string
+	events     []string
+	territory  string
+	categories []string
+}
+
+// validate normalises in and returns the bad fields and the settings.
+func (in *NewEndpoint) validate() (map[string]string, settings) {
+	in.Owner = strings.TrimSpace(in.Owner)
+	u := EndpointUpdate{URL: in.URL, Events: in.Events, Territory: in.Territory, Categories: in.Categories}
+	f, st := u.validate()
+	switch {
+	case IsSystemOwner(in.Owner):
+		if !validSystemOwner(in.Owner) {
+			f["owner"] = "outbox.error.system_owner"
+		}
+	case !validOwner(in.Owner) || in.Owner == routeAnyAudience:
 		f["owner"] = "outbox.error.owner"
 	}
-	if err := checkEndpointURL(in.URL); err != "" {
+	return f, st
+}
+
+// validate returns the bad fields and the normalised settings.
+func (in EndpointUpdate) validate() (map[string]string, settings) {
+	f := map[string]string{}
+	st := settings{url: strings.TrimSpace(in.URL), territory: strings.TrimSpace(in.Territory)}
+	if err := checkEndpointURL(st.url); err != "" {
 		f["url"] = err
 	}
-	events, ok := ParseEvents(in.Events)
-	if !ok {
+	var ok bool
+	if st.events, ok = ParseEvents(in.Events); !ok {
 		f["events"] = "outbox.error.events"
 	}
-	return f, events
+	if st.territory != "" && !validTerritory(st.territory) {
+		f["territory"] = "outbox.error.territory"
+	}
+	if st.categories, ok = ParseCategories(in.Categories); !ok {
+		f["categories"] = "outbox.error.categories"
+	}
+	return f, st
+}
+
+// validTerritory accepts a territory code of any level: 6 digits of
+// district and 3 more per level below.
+func validTerritory(code string) bool {
+	_, err := auth.ScopeFromCode(code)
+	return err == nil
+}
+
+// A category ref is a kind letter and a 5-digit code ("M92001"); a major
+// class is the kind letter and the code's first 2 digits ("M92").
+const (
+	categoryRefLen   = 6
+	majorClassLen    = 3
+	maxCategories    = 50
+	routeAnyAudience = "*" // the audience of system subscribers in webhook_routes
+)
+
+// validCategory accepts an upper-case category ref or major class.
+func validCategory(s string) bool {
+	if (len(s) != categoryRefLen && len(s) != majorClassLen) || (s[0] != 'C' && s[0] != 'M') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseCategories reads a subscription's category filter: a
+// comma-separated list of catalog refs ("M92001") and major classes ("M92"),
+// either case. It returns them upper-case, sorted and without duplicates;
+// an empty text is no filter (nil, true). It returns false when an entry is
+// malformed or there are more than 50.
+func ParseCategories(s string) ([]string, bool) {
+	if len(s) > 4000 {
+		return nil, false
+	}
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		c := strings.ToUpper(strings.TrimSpace(part))
+		if c == "" {
+			continue
+		}
+		if !validCategory(c) {
+			return nil, false
+		}
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return out, len(out) <= maxCategories
 }
 
 // checkEndpointURL returns the i18n key of what is wrong with a webhook
@@ -265,9 +415,10 @@ func checkEndpointURL(s string) string {
 }
 
 // ParseEvents reads an endpoint's subscription: a comma-separated list of
-// event names, or "*" for every event. It returns the names sorted and
-// without duplicates ("*" alone when present) and false when the text is
-// empty or a name is malformed.
+// event names and prefixes ("case.*" for every event starting "case."), or
+// "*" for every event. It returns the names sorted and without duplicates
+// ("*" alone when present) and false when the text is empty or a name is
+// malformed.
 func ParseEvents(s string) ([]string, bool) {
 	if len(s) > 4000 {
 		return nil, false
@@ -280,7 +431,7 @@ func ParseEvents(s string) ([]string, bool) {
 			continue // tolerate "a,,b" and a trailing comma
 		case e == "*":
 			return []string{"*"}, true
-		case !validEvent(e):
+		case !validEvent(strings.TrimSuffix(e, ".*")):
 			return nil, false
 		}
 		out = append(out, e)
@@ -298,7 +449,7 @@ func subscribed(events, event string) bool {
 		return true
 	}
 	for e := range strings.SplitSeq(events, ",") {
-		if e == event {
+		if prefix, ok := strings.CutSuffix(e, "*"); e == event || ok && strings.HasPrefix(event, prefix) {
 			return true
 		}
 	}
@@ -322,6 +473,14 @@ type InboxFilter struct {
 	// Before is a cursor: only messages with a smaller id (0: from the newest).
 	Before int64
 	// Limit is the page size: 1–200, 50 when 0.
+	Limit int
+}
+
+// DeliveryFilter selects a page of an endpoint's delivery log, newest first.
+type DeliveryFilter struct {
+	// After is a cursor: only attempts with a smaller id (0: from the newest).
+	After int64
+	// Limit is the page size: 1–500, 50 when 0.
 	Limit int
 }
 

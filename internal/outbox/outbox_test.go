@@ -73,7 +73,15 @@ func TestEnqueueRejectsBadMessagesNamingTheField(t *testing.T) {
 		{"key too long", func(m *outbox.Message) { m.Key = strings.Repeat("k", 201) }, "key", "error.field.too_long"},
 		{"email to a non-address", func(m *outbox.Message) { m.Channel, m.To = outbox.Email, "li at example" }, "to", "outbox.error.email"},
 		{"email to two addresses", func(m *outbox.Message) { m.Channel, m.To = outbox.Email, "a@b.cn, c@d.cn" }, "to", "outbox.error.email"},
-		{"webhook without owner", func(m *outbox.Message) { m.Channel, m.Payload = outbox.Webhook, payload(1) }, "to", "outbox.error.owner"},
+		{"webhook to a system owner", func(m *outbox.Message) {
+			m.Channel, m.To, m.Payload = outbox.Webhook, "system:gis", payload(1)
+		}, "to", "outbox.error.owner"},
+		{"webhook with a bad territory", func(m *outbox.Message) {
+			m.Channel, m.To, m.Territory, m.Payload = outbox.Webhook, "dept-a", "4201060", payload(1)
+		}, "territory", "outbox.error.territory"},
+		{"webhook with a major class for category", func(m *outbox.Message) {
+			m.Channel, m.To, m.Category, m.Payload = outbox.Webhook, "dept-a", "M92", payload(1)
+		}, "category", "outbox.error.category"},
 		{"webhook to owner with a space", func(m *outbox.Message) {
 			m.Channel, m.To, m.Payload = outbox.Webhook, "dept a", payload(1)
 		}, "to", "outbox.error.owner"},

@@ -110,17 +110,25 @@ func (s *Service) MarkAllRead(ctx context.Context, userID int64) error {
 	return errs.Wrap(op, markRead(ctx, s.db, userID, nil, s.clock.Now()))
 }
 
-// mayManage reports whether actor may manage the endpoints of owner.
+// mayManage reports whether actor may manage the endpoints of owner. A
+// system subscriber sees every case its filters match, so only holders of
+// auth.ManageSettings manage one, whatever the owner policy says.
 func (s *Service) mayManage(actor auth.Actor, owner string) bool {
-	return auth.Can(actor, auth.ManageSettings, "") || (s.policy != nil && actor.Authenticated() && s.policy(actor, owner))
+	if auth.Can(actor, auth.ManageSettings, "") {
+		return true
+	}
+	return !IsSystemOwner(owner) && s.policy != nil && actor.Authenticated() && s.policy(actor, owner)
 }
 
 // CreateEndpoint adds a webhook endpoint and returns it with its secret.
 // The secret is shown this once: it is stored sealed (or, without a master
 // key, in plain text) and never returned again; RotateSecret makes a new one.
+// An owner "system:<name>" makes a system subscriber, which receives the
+// events of every case its filters match; only holders of
+// auth.ManageSettings create one (errs.Forbidden otherwise).
 func (s *Service) CreateEndpoint(ctx context.Context, actor auth.Actor, in NewEndpoint) (Endpoint, string, error) {
 	const op = "outbox.CreateEndpoint"
-	f, events := in.validate()
+	f, st := in.validate()
 	if len(f) > 0 {
 		return Endpoint{}, "", errs.Fields(op, f)
 	}
@@ -133,8 +141,8 @@ func (s *Service) CreateEndpoint(ctx context.Context, actor auth.Actor, in NewEn
 		return Endpoint{}, "", errs.Wrap(op, err)
 	}
 	now := s.clock.Now()
-	row := endpointRow{owner: in.Owner, url: in.URL, events: strings.Join(events, ","), secret: stored,
-		active: true, createdAt: db.Millis(now)}
+	row := endpointRow{owner: in.Owner, secret: stored, active: true, createdAt: db.Millis(now)}
+	row.apply(st)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if row.id, err = insertEndpoint(ctx, tx, row); err != nil {
 			return err
@@ -162,6 +170,42 @@ func (s *Service) Endpoints(ctx context.Context, actor auth.Actor, owner string)
 		out[i] = r.public()
 	}
 	return out, nil
+}
+
+// UpdateEndpoint replaces an active endpoint's URL, events and filters
+// with in and returns the endpoint as it now stands. Messages already
+// enqueued keep going to it; only new events are routed by the new
+// subscription. The owner and the secret do not change.
+func (s *Service) UpdateEndpoint(ctx context.Context, actor auth.Actor, id int64, in EndpointUpdate) (Endpoint, error) {
+	const op = "outbox.UpdateEndpoint"
+	f, st := in.validate()
+	if len(f) > 0 {
+		return Endpoint{}, errs.Fields(op, f)
+	}
+	var ep endpointRow
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ep, err = s.endpointFor(ctx, tx, actor, id, op); err != nil {
+			return err
+		}
+		if !ep.active {
+			return errs.E(errs.Conflict, op, "outbox.error.endpoint_disabled")
+		}
+		ep.apply(st)
+		if err := updateEndpoint(ctx, tx, ep); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, actor, "webhook.update", ep)
+	})
+	if err != nil {
+		return Endpoint{}, errs.Wrap(op, err)
+	}
+	return ep.public(), nil
+}
+
+// apply sets the endpoint's subscription to st.
+func (e *endpointRow) apply(st settings) {
+	e.url, e.events, e.territory, e.categories = st.url, strings.Join(st.events, ","), st.territory, strings.Join(st.categories, ",")
 }
 
 // RotateSecret gives an active endpoint a new secret and returns it, shown
@@ -211,17 +255,18 @@ func (s *Service) DisableEndpoint(ctx context.Context, actor auth.Actor, id int6
 	return errs.Wrap(op, err)
 }
 
-// Deliveries lists the latest delivery attempts to an endpoint, newest
-// first; limit is 1–500, 50 when 0.
-func (s *Service) Deliveries(ctx context.Context, actor auth.Actor, endpointID int64, limit int) ([]Delivery, error) {
+// Deliveries lists a page of the delivery attempts to an endpoint, newest
+// first: pass the last id of a page as f.After to get the next.
+func (s *Service) Deliveries(ctx context.Context, actor auth.Actor, endpointID int64, f DeliveryFilter) ([]Delivery, error) {
 	const op = "outbox.Deliveries"
 	if _, err := s.endpointFor(ctx, s.db, actor, endpointID, op); err != nil {
 		return nil, errs.Wrap(op, err)
 	}
-	if limit <= 0 {
-		limit = 50
+	if f.Limit <= 0 {
+		f.Limit = 50
 	}
-	out, err := deliveries(ctx, s.db, endpointID, min(limit, 500))
+	f.Limit = min(f.Limit, 500)
+	out, err := deliveries(ctx, s.db, endpointID, f)
 	return out, errs.Wrap(op, err)
 }
 
@@ -250,15 +295,20 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, actor auth.Actor, acti
 	_, err := s.audit.Append(ctx, tx, s.clock.Now(), audit.Record{
 		ActorID: actor.UserID, ActorName: actor.Username, ActorRole: string(actor.Role),
 		Action: action, ObjectType: "webhook_endpoint", ObjectID: strconv.FormatInt(ep.id, 10),
-		Detail: map[string]string{"owner": ep.owner, "site": site, "events": ep.events},
+		Detail: map[string]string{"owner": ep.owner, "site": site, "events": ep.events, "territory": ep.territory,
+			"categories": ep.categories},
 	})
 	return err
 }
 
 // public is the endpoint as shown to its managers: no secrets.
 func (e endpointRow) public() Endpoint {
-	out := Endpoint{ID: e.id, Owner: e.owner, URL: e.url, Events: strings.Split(e.events, ","), Active: e.active,
+	out := Endpoint{ID: e.id, Owner: e.owner, URL: e.url, Events: strings.Split(e.events, ","), Territory: e.territory,
+		Categories: splitList(e.categories), System: IsSystemOwner(e.owner), Active: e.active,
 		CreatedAt: db.FromMillis(e.createdAt)}
+	if out.Categories == nil {
+		out.Categories = []string{}
+	}
 	if e.previousSecret != "" && e.previousUntil != 0 {
 		t := db.FromMillis(e.previousUntil)
 		out.PreviousUntil = &t

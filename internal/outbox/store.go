@@ -21,27 +21,67 @@ const (
 // below both engines' parameter limits.
 const insertChunk = 500
 
-func activeSubscriptions(ctx context.Context, q db.Querier, owners []string) (map[string][]subscription, error) {
-	args := make([]any, len(owners))
-	for i, o := range owners {
-		args[i] = o
+// activeSubscriptions finds the active endpoints whose routes match r, in
+// one query: each column's IN list is a set of equality probes into the
+// webhook_routes primary key, so the cost follows the matching routes, not
+// the number of endpoints. An endpoint with several matching categories
+// appears once.
+func activeSubscriptions(ctx context.Context, q db.Querier, r routes) ([]subscription, error) {
+	args := make([]any, 0, len(r.audiences)+len(r.territories)+len(r.categories))
+	in := func(vals []string) string {
+		p := placeholders(len(vals), len(args))
+		for _, v := range vals {
+			args = append(args, v)
+		}
+		return p
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, owner, events FROM webhook_endpoints
-		WHERE owner IN (`+placeholders(len(owners), 0)+`) AND active ORDER BY id`, args...)
+	query := `SELECT DISTINCT e.id, e.owner, e.events, e.territory, e.categories
+		FROM webhook_routes r JOIN webhook_endpoints e ON e.id = r.endpoint_id
+		WHERE r.audience IN (` + in(r.audiences) + `) AND r.territory IN (` + in(r.territories) + `)
+			AND r.category IN (` + in(r.categories) + `) AND e.active ORDER BY e.id`
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string][]subscription{}
+	var out []subscription
 	for rows.Next() {
 		var s subscription
-		var owner string
-		if err := rows.Scan(&s.id, &owner, &s.events); err != nil {
+		if err := rows.Scan(&s.id, &s.owner, &s.events, &s.territory, &s.categories); err != nil {
 			return nil, err
 		}
-		out[owner] = append(out[owner], s)
+		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// replaceRoutes rewrites the routing rows of an active endpoint from its
+// owner and filters.
+func replaceRoutes(ctx context.Context, q db.Querier, e endpointRow) error {
+	if _, err := q.ExecContext(ctx, "DELETE FROM webhook_routes WHERE endpoint_id = $1", e.id); err != nil {
+		return err
+	}
+	audience, cats := routeRows(e.owner, splitList(e.categories))
+	var b strings.Builder
+	b.WriteString("INSERT INTO webhook_routes (audience, territory, category, endpoint_id) VALUES ")
+	args := make([]any, 0, 4*len(cats))
+	for i, c := range cats {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(4, len(args)) + ")")
+		args = append(args, audience, e.territory, c, e.id)
+	}
+	_, err := q.ExecContext(ctx, b.String(), args...)
+	return err
+}
+
+// splitList splits a stored comma-separated list; "" is the empty list.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // insertMessages writes rows in multi-row INSERTs. ON CONFLICT DO NOTHING
@@ -136,6 +176,8 @@ type endpointRow struct {
 	owner          string
 	url            string
 	events         string
+	territory      string
+	categories     string
 	secret         string
 	previousSecret string
 	previousUntil  int64 // 0: none
@@ -144,13 +186,13 @@ type endpointRow struct {
 	disabledAt     int64
 }
 
-const endpointColumns = `id, owner, url, events, secret, previous_secret, COALESCE(previous_until, 0), active, created_at,
-	COALESCE(disabled_at, 0)`
+const endpointColumns = `id, owner, url, events, territory, categories, secret, previous_secret, COALESCE(previous_until, 0),
+	active, created_at, COALESCE(disabled_at, 0)`
 
 func scanEndpoint(s interface{ Scan(...any) error }) (endpointRow, error) {
 	var e endpointRow
-	err := s.Scan(&e.id, &e.owner, &e.url, &e.events, &e.secret, &e.previousSecret, &e.previousUntil, &e.active,
-		&e.createdAt, &e.disabledAt)
+	err := s.Scan(&e.id, &e.owner, &e.url, &e.events, &e.territory, &e.categories, &e.secret, &e.previousSecret,
+		&e.previousUntil, &e.active, &e.createdAt, &e.disabledAt)
 	return e, err
 }
 
@@ -348,11 +390,24 @@ func markRead(ctx context.Context, q db.Querier, userID int64, ids []int64, now 
 	return err
 }
 
+// insertEndpoint adds an active endpoint with its routes.
 func insertEndpoint(ctx context.Context, q db.Querier, e endpointRow) (int64, error) {
-	var id int64
-	err := q.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (owner, url, events, secret, active, created_at)
-		VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id`, e.owner, e.url, e.events, e.secret, e.createdAt).Scan(&id)
-	return id, err
+	err := q.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (owner, url, events, territory, categories, secret, active,
+		created_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) RETURNING id`,
+		e.owner, e.url, e.events, e.territory, e.categories, e.secret, e.createdAt).Scan(&e.id)
+	if err != nil {
+		return 0, err
+	}
+	return e.id, replaceRoutes(ctx, q, e)
+}
+
+// updateEndpoint stores an active endpoint's new settings and routes.
+func updateEndpoint(ctx context.Context, q db.Querier, e endpointRow) error {
+	if _, err := q.ExecContext(ctx, "UPDATE webhook_endpoints SET url = $1, events = $2, territory = $3, categories = $4 WHERE id = $5",
+		e.url, e.events, e.territory, e.categories, e.id); err != nil {
+		return err
+	}
+	return replaceRoutes(ctx, q, e)
 }
 
 func endpointByID(ctx context.Context, q db.Querier, id int64, suffix string) (endpointRow, error) {
@@ -373,16 +428,29 @@ func rotateSecret(ctx context.Context, q db.Querier, id int64, secret, previous 
 	return err
 }
 
+// disableEndpoint marks an endpoint disabled and drops its routes: a
+// disabled endpoint is never enabled again, and fan-out need not pass over it.
 func disableEndpoint(ctx context.Context, q db.Querier, id int64, now time.Time) error {
-	_, err := q.ExecContext(ctx, "UPDATE webhook_endpoints SET active = FALSE, disabled_at = $1 WHERE id = $2 AND active",
-		db.Millis(now), id)
+	if _, err := q.ExecContext(ctx, "UPDATE webhook_endpoints SET active = FALSE, disabled_at = $1 WHERE id = $2 AND active",
+		db.Millis(now), id); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, "DELETE FROM webhook_routes WHERE endpoint_id = $1", id)
 	return err
 }
 
-func deliveries(ctx context.Context, q db.Querier, endpointID int64, limit int) ([]Delivery, error) {
+// deliveries reads a page of an endpoint's delivery log, newest first,
+// from the attempts older than f.After (0: from the newest).
+func deliveries(ctx context.Context, q db.Querier, endpointID int64, f DeliveryFilter) ([]Delivery, error) {
+	args := []any{endpointID, f.Limit}
+	after := ""
+	if f.After > 0 {
+		args = append(args, f.After)
+		after = " AND a.id < $3"
+	}
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.message_id, o.event, a.attempt, a.at, a.outcome, a.status_code, a.error,
 		a.duration_ms FROM outbox_attempts a JOIN outbox o ON o.id = a.message_id
-		WHERE a.endpoint_id = $1 ORDER BY a.id DESC LIMIT $2`, endpointID, limit)
+		WHERE a.endpoint_id = $1`+after+` ORDER BY a.id DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, err
 	}

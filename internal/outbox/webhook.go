@@ -61,6 +61,12 @@ func signatureHeader(timestamp string, body []byte, secrets ...[]byte) string {
 	return strings.Join(parts, ",")
 }
 
+// VerifyTolerance is the clock skew receivers should allow in [Verify]:
+// long enough for a slow delivery and ordinary clock drift, short enough
+// that a captured delivery cannot be replayed for long. Retries are signed
+// afresh, so they are never stale.
+const VerifyTolerance = 5 * time.Minute
+
 // Verify checks a webhook delivery as a receiver gets it: the timestamp
 // header must be a Unix time within tolerance of now (which bounds replays of
 // a captured delivery), and one v1= element of the signature header must be

@@ -80,7 +80,7 @@ func TestWebhookRetriedWithBackoffIsDeliveredOnceSigned(t *testing.T) {
 		if len(rows) != 1 || rows[0].status != "delivered" || rows[0].attempts != 3 {
 			t.Fatalf("outbox row: %+v", rows)
 		}
-		log, err := e.svc.Deliveries(e.ctx, admin, ep.ID, 0)
+		log, err := e.svc.Deliveries(e.ctx, admin, ep.ID, outbox.DeliveryFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +127,14 @@ func TestWebhookIsDeadAfterMaxAttempts(t *testing.T) {
 		if rows[0].status != "dead" || rows[0].attempts != 4 || rows[0].lastError != "HTTP 502" {
 			t.Fatalf("row: %+v", rows[0])
 		}
-		log, _ := e.svc.Deliveries(e.ctx, admin, ep.ID, 2)
+		log, _ := e.svc.Deliveries(e.ctx, admin, ep.ID, outbox.DeliveryFilter{Limit: 2})
 		if len(log) != 2 || log[0].Outcome != outbox.Dead || log[1].Outcome != outbox.Failed {
 			t.Fatalf("log: %+v", log)
+		}
+		// The next page starts after the cursor and ends with the log.
+		older, _ := e.svc.Deliveries(e.ctx, admin, ep.ID, outbox.DeliveryFilter{After: log[1].ID, Limit: 10})
+		if len(older) != 2 || older[0].ID >= log[1].ID || older[1].Attempt != 1 {
+			t.Fatalf("older page: %+v", older)
 		}
 	})
 }
@@ -418,7 +423,10 @@ func TestEndpointPermissions(t *testing.T) {
 		call func(id int64) error
 	}{
 		{"rotate", func(id int64) error { _, err := e.svc.RotateSecret(e.ctx, handler, id); return err }},
-		{"deliveries", func(id int64) error { _, err := e.svc.Deliveries(e.ctx, handler, id, 10); return err }},
+		{"deliveries", func(id int64) error {
+			_, err := e.svc.Deliveries(e.ctx, handler, id, outbox.DeliveryFilter{Limit: 10})
+			return err
+		}},
 		{"disable", func(id int64) error { return e.svc.DisableEndpoint(e.ctx, handler, id) }},
 	} {
 		if err := op.call(theirs.ID); !errs.Is(err, errs.NotFound) {
