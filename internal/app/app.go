@@ -237,7 +237,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	jsonAPI.Register(mux)
-	open311.New(open311.Deps{Catalog: a.Catalog, Cases: a.Cases, Auth: a.Auth, Clock: a.Clock, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
+	open311.New(open311.Deps{Catalog: a.Catalog, Cases: a.Cases, Auth: a.Auth, Territory: a.Territory, Clock: a.Clock, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
 	w.Register(mux)
 
 	cop := http.NewCrossOriginProtection()
@@ -250,7 +250,7 @@ func (a *App) Handler() (http.Handler, error) {
 		httpx.Recover(a.Log, writeErr),
 		httpx.SecurityHeaders(a.Config.TrustProxy, tileSources(a.Config.MapTileURL)...),
 		httpx.LimitBody(a.Config.MaxBodyBytes, a.Config.MaxUploadBytes, api.UploadPrefix, web.UploadPrefix, api.CasesPrefix, api.CategoriesImportPath,
-			api.ResidentsImportPrefix, web.PeopleImportPrefix, web.ReportPrefix, web.CasesPrefix),
+			api.ResidentsImportPrefix, web.PeopleImportPrefix, web.ReportPrefix, web.CasesPrefix, open311.UploadPrefix),
 		cop.Handler,
 		httpx.Authenticate(a.Auth, a.Config.TrustProxy, writeErr),
 	), nil

@@ -49,6 +49,12 @@ type NewCase struct {
 	Photos      []Upload `json:"-"`
 	// ResultPhotos show the fix of a self-handled case.
 	ResultPhotos []Upload `json:"-"`
+	// Links are media URLs a client sent instead of photos (Open311
+	// media_url): kept on the report step and shown back, never fetched.
+	Links []string `json:"links,omitempty"`
+	// AddressID is the client's id of the address (Open311 address_id),
+	// kept on the report step.
+	AddressID string `json:"address_id,omitempty"`
 }
 
 // Intake is the answer to a report: the new case and the open cases it
@@ -60,7 +66,8 @@ type Intake struct {
 
 const (
 	minDescription = 4
-	maxDescription = 2000
+	// maxDescription is Open311's limit, the longest any channel sends.
+	maxDescription = 4000
 	maxAddress     = 200
 	maxNote        = 2000
 )
@@ -107,6 +114,10 @@ func (s *Service) Report(ctx context.Context, actor auth.Actor, in NewCase) (Int
 		f["result"] = "case.error.note_required"
 	}
 	checkContact(in.Contact, f)
+	checkLinks(in.Links, "links", f)
+	if utf8.RuneCountInString(in.AddressID) > 100 {
+		f["address_id"] = "error.field.too_long"
+	}
 	cat, err := s.cat.ByRef(ctx, in.Category)
 	switch {
 	case errs.Is(err, errs.NotFound), errs.Is(err, errs.Invalid), err == nil && !cat.Active:
@@ -181,9 +192,15 @@ func (s *Service) Report(ctx context.Context, actor auth.Actor, in NewCase) (Int
 		if c.ID, err = s.st.insertCase(ctx, tx, c, contact); err != nil {
 			return err
 		}
+		detail := map[string]any{"channel": c.Channel}
+		if len(in.Links) > 0 {
+			detail["links"] = in.Links
+		}
+		if in.AddressID != "" {
+			detail["address_id"] = in.AddressID
+		}
 		evID, err := s.st.insertEvent(ctx, tx, c.ID, Event{At: now, ActorID: actor.UserID, ActorName: actor.Username,
-			ActorRole: actor.Role, Action: "report", To: c.State, Note: "", Public: true,
-			Detail: map[string]any{"channel": c.Channel}})
+			ActorRole: actor.Role, Action: "report", To: c.State, Note: "", Public: true, Detail: detail})
 		if err != nil {
 			return err
 		}

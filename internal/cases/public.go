@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -20,8 +21,32 @@ type PublicFilter struct {
 	UpdatedAfter  time.Time
 	UpdatedBefore time.Time
 	Open, Closed  bool // status filters; neither means both
+	// Near, when set, keeps the cases within Radius metres of a point.
+	Near          *Near
 	Offset, Limit int
 }
+
+// Near is a circle on the map: a WGS84 point and a radius in metres.
+type Near struct {
+	Lat, Lng, Radius float64
+}
+
+// where adds the circle to q: a bounding box first, which the database
+// compares with plain column ranges, then the distance by the same
+// equirectangular formula as the duplicate check, in arithmetic both
+// engines evaluate without geometry functions.
+func (n Near) where(q *sqlBuilder) {
+	dLat := n.Radius / metresPerDegree
+	k := math.Max(math.Cos(n.Lat*math.Pi/180), 0.01)
+	dLng := dLat / k
+	q.where("lat BETWEEN " + q.arg(n.Lat-dLat) + " AND " + q.arg(n.Lat+dLat))
+	q.where("lng BETWEEN " + q.arg(n.Lng-dLng) + " AND " + q.arg(n.Lng+dLng))
+	x, y, kk, rr := q.arg(n.Lng), q.arg(n.Lat), q.arg(k), q.arg(dLat*dLat)
+	q.where("((lng - " + x + ") * " + kk + ") * ((lng - " + x + ") * " + kk + ") + (lat - " + y + ") * (lat - " + y + ") <= " + rr)
+}
+
+// metresPerDegree is the length of a degree of latitude.
+const metresPerDegree = 111320
 
 // PublicEvent is a public step of a case's history, for open-data readers.
 type PublicEvent struct {
@@ -69,6 +94,9 @@ func (s *Service) PublicCases(ctx context.Context, f PublicFilter) ([]Case, erro
 		}
 		if !f.UpdatedBefore.IsZero() {
 			q.where("updated_at < " + q.arg(db.Millis(f.UpdatedBefore)))
+		}
+		if f.Near != nil {
+			f.Near.where(q)
 		}
 		switch {
 		case f.Open && !f.Closed:

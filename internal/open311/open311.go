@@ -1,7 +1,8 @@
 // Package open311 is the Open311 GeoReport v2 face of case handling, at
 // /open311/v2/: the discovery document, the list of services (one per public
-// category) and each service's definition (the category's questions), in
-// XML and JSON as ../shared/OPEN311.md describes. The format is picked by the
+// category) and each service's definition (the category's questions), the
+// service requests (cases) with their public history, and FixMyStreet's
+// service-request updates, in XML and JSON as ../shared/OPEN311.md describes. The format is picked by the
 // URL's suffix; errors come in the same format as the request asked for.
 package open311
 
@@ -18,6 +19,7 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/territory"
 )
 
 // Prefix is where GeoReport v2 is served.
@@ -28,8 +30,10 @@ type Deps struct {
 	Catalog *catalog.Service
 	Cases   *cases.Service
 	Auth    *auth.Service
-	Clock   clock.Clock
-	I18n    *i18n.Bundle
+	// Territory resolves a request's address_id to its building.
+	Territory *territory.Service
+	Clock     clock.Clock
+	I18n      *i18n.Bundle
 	// BaseURL is the public URL of the installation, for the discovery
 	// document's endpoint ("" uses the request's host).
 	BaseURL string
@@ -52,10 +56,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+Prefix+"{file}", s.topPost)
 	mux.HandleFunc("GET "+Prefix+"services/{file}", s.definition)
 	mux.HandleFunc("GET "+Prefix+"requests/{file}", s.oneRequest)
+	mux.HandleFunc("GET "+Prefix+"tokens/{file}", s.token)
+	mux.HandleFunc("GET "+Prefix+"media/{id}", s.media)
 	mux.HandleFunc(Prefix, s.notFound)
 }
 
-// top serves the resources at the root: discovery.{fmt}, services.{fmt}.
+// UploadPrefix is where GeoReport clients post bodies as large as uploads:
+// POST requests.{fmt} carries media[] photos.
+const UploadPrefix = Prefix + "requests"
+
+// top serves the resources at the root: discovery, services, requests and
+// FixMyStreet's servicerequestupdates.
 func (s *Server) top(w http.ResponseWriter, r *http.Request) {
 	name, f, ok := format(r.PathValue("file"))
 	switch {
@@ -65,19 +76,24 @@ func (s *Server) top(w http.ResponseWriter, r *http.Request) {
 		s.services(w, r, f)
 	case ok && name == "requests":
 		s.listRequests(w, r, f)
+	case ok && name == "servicerequestupdates":
+		s.listUpdates(w, r, f)
 	default:
 		s.notFound(w, r)
 	}
 }
 
-// topPost serves POST requests.{fmt}.
+// topPost serves POST requests.{fmt} and servicerequestupdates.{fmt}.
 func (s *Server) topPost(w http.ResponseWriter, r *http.Request) {
 	name, f, ok := format(r.PathValue("file"))
-	if !ok || name != "requests" {
+	switch {
+	case ok && name == "requests":
+		s.postRequest(w, r, f)
+	case ok && name == "servicerequestupdates":
+		s.postUpdate(w, r, f)
+	default:
 		s.notFound(w, r)
-		return
 	}
-	s.postRequest(w, r, f)
 }
 
 // format splits "name.xml" / "name.json"; ok is false for anything else.
@@ -115,8 +131,24 @@ type errorList struct {
 // fail writes a GeoReport error in the request's format and language.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, key string, args ...any) {
 	lang := s.d.I18n.Match(r.Header.Get("Accept-Language"))
-	e := apiError{Code: status, Description: s.d.I18n.T(lang, key, args...)}
-	s.write(w, formatOf(r.URL.Path), status, errorList{Errors: []apiError{e}}, []apiError{e})
+	s.errors(w, r, status, []apiError{{Code: status, Description: s.d.I18n.T(lang, key, args...)}})
+}
+
+// failFields writes a 400 with one error per refused parameter, each
+// description naming the parameter as the client sent it.
+func (s *Server) failFields(w http.ResponseWriter, r *http.Request, fes []FieldError) {
+	lang := s.d.I18n.Match(r.Header.Get("Accept-Language"))
+	out := make([]apiError, 0, len(fes))
+	for _, fe := range fes {
+		out = append(out, apiError{Code: http.StatusBadRequest,
+			Description: fe.Field + ": " + s.d.I18n.T(lang, fe.Key, fe.Args...)})
+	}
+	s.errors(w, r, http.StatusBadRequest, out)
+}
+
+// errors writes a list of GeoReport errors in the format the path asks for.
+func (s *Server) errors(w http.ResponseWriter, r *http.Request, status int, es []apiError) {
+	s.write(w, formatOf(r.URL.Path), status, errorList{Errors: es}, es)
 }
 
 // write renders v as XML (with its declaration) or jsonV as JSON.
@@ -158,15 +190,21 @@ type discoveryDoc struct {
 	Endpoints  []endpoint `xml:"endpoints>endpoint" json:"endpoints"`
 }
 
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request, f string) {
-	base := s.d.BaseURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+// base is the installation's public URL without a trailing slash: the
+// configured one, else the request's scheme and host.
+func (s *Server) base(r *http.Request) string {
+	if s.d.BaseURL != "" {
+		return strings.TrimRight(s.d.BaseURL, "/")
 	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request, f string) {
+	base := s.base(r)
 	cs := iso(s.d.Changeset)
 	doc := discoveryDoc{Changeset: cs, Contact: s.d.Contact,
 		KeyService: strings.TrimRight(base, "/") + "/admin/users",
@@ -227,16 +265,24 @@ type value struct {
 }
 
 type attribute struct {
-	XMLName             xml.Name `xml:"attribute" json:"-"`
-	Variable            bool     `xml:"variable" json:"variable"`
-	Code                string   `xml:"code" json:"code"`
-	Datatype            string   `xml:"datatype" json:"datatype"`
-	Required            bool     `xml:"required" json:"required"`
-	DatatypeDescription string   `xml:"datatype_description,omitempty" json:"datatype_description,omitempty"`
-	Order               int      `xml:"order" json:"order"`
-	Description         string   `xml:"description" json:"description"`
-	Values              []value  `xml:"values>value,omitempty" json:"values,omitempty"`
+	XMLName             xml.Name   `xml:"attribute" json:"-"`
+	Variable            bool       `xml:"variable" json:"variable"`
+	Code                string     `xml:"code" json:"code"`
+	Datatype            string     `xml:"datatype" json:"datatype"`
+	Required            bool       `xml:"required" json:"required"`
+	DatatypeDescription string     `xml:"datatype_description,omitempty" json:"datatype_description,omitempty"`
+	Order               int        `xml:"order" json:"order"`
+	Description         string     `xml:"description" json:"description"`
+	Values              *valueList `xml:"values,omitempty" json:"values,omitempty"`
 }
+
+// valueList holds an attribute's values; a pointer, so that an attribute
+// without values has no empty <values> element (see noteList).
+type valueList struct {
+	Items []value `xml:"value"`
+}
+
+func (l valueList) MarshalJSON() ([]byte, error) { return json.Marshal(l.Items) }
 
 type definitionDoc struct {
 	XMLName    xml.Name    `xml:"service_definition" json:"-"`
@@ -265,7 +311,10 @@ func (s *Server) definition(w http.ResponseWriter, r *http.Request) {
 		at := attribute{Variable: a.Variable, Code: a.Code, Datatype: string(a.Datatype), Required: a.Required,
 			Order: a.Order, Description: a.Description.In(lang)}
 		for _, v := range a.Values {
-			at.Values = append(at.Values, value{Key: v.Key, Name: v.Name.In(lang)})
+			if at.Values == nil {
+				at.Values = &valueList{}
+			}
+			at.Values.Items = append(at.Values.Items, value{Key: v.Key, Name: v.Name.In(lang)})
 		}
 		doc.Attributes = append(doc.Attributes, at)
 	}

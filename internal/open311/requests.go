@@ -1,6 +1,7 @@
 package open311
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -15,23 +16,70 @@ import (
 )
 
 // request is a service request as GeoReport v2 shows it: what the public
-// may know of a case, never its reporter.
+// may know of a case, never its reporter. Fields are in the standard's
+// order; empty ones are omitted.
 type request struct {
-	XMLName           xml.Name `xml:"request" json:"-"`
-	ID                string   `xml:"service_request_id" json:"service_request_id"`
-	Status            string   `xml:"status" json:"status"`
-	StatusNotes       string   `xml:"status_notes,omitempty" json:"status_notes,omitempty"`
-	ServiceName       string   `xml:"service_name,omitempty" json:"service_name,omitempty"`
-	ServiceCode       string   `xml:"service_code" json:"service_code"`
-	Description       string   `xml:"description,omitempty" json:"description,omitempty"`
-	AgencyResponsible string   `xml:"agency_responsible,omitempty" json:"agency_responsible,omitempty"`
-	RequestedDatetime string   `xml:"requested_datetime" json:"requested_datetime"`
-	UpdatedDatetime   string   `xml:"updated_datetime" json:"updated_datetime"`
-	ExpectedDatetime  string   `xml:"expected_datetime,omitempty" json:"expected_datetime,omitempty"`
-	Address           string   `xml:"address,omitempty" json:"address,omitempty"`
-	Lat               float64  `xml:"lat" json:"lat"`
-	Long              float64  `xml:"long" json:"long"`
+	XMLName            xml.Name  `xml:"request" json:"-"`
+	ID                 string    `xml:"service_request_id" json:"service_request_id"`
+	Status             string    `xml:"status" json:"status"`
+	StatusNotes        string    `xml:"status_notes,omitempty" json:"status_notes,omitempty"`
+	ServiceName        string    `xml:"service_name,omitempty" json:"service_name,omitempty"`
+	ServiceCode        string    `xml:"service_code" json:"service_code"`
+	Description        string    `xml:"description,omitempty" json:"description,omitempty"`
+	AgencyResponsible  string    `xml:"agency_responsible,omitempty" json:"agency_responsible,omitempty"`
+	RequestedDatetime  string    `xml:"requested_datetime" json:"requested_datetime"`
+	UpdatedDatetime    string    `xml:"updated_datetime" json:"updated_datetime"`
+	ExpectedDatetime   string    `xml:"expected_datetime,omitempty" json:"expected_datetime,omitempty"`
+	Address            string    `xml:"address,omitempty" json:"address,omitempty"`
+	AddressID          string    `xml:"address_id,omitempty" json:"address_id,omitempty"`
+	Lat                float64   `xml:"lat" json:"lat"`
+	Long               float64   `xml:"long" json:"long"`
+	MediaURL           string    `xml:"media_url,omitempty" json:"media_url,omitempty"`
+	ExtendedAttributes *extended `xml:"extended_attributes,omitempty" json:"extended_attributes,omitempty"`
+	Notes              *noteList `xml:"notes,omitempty" json:"notes,omitempty"`
 }
+
+// extended are the extended_attributes of a request (extensions=true).
+type extended struct {
+	GridCode string `xml:"grid_code,omitempty" json:"grid_code,omitempty"`
+	Channel  string `xml:"channel" json:"channel"`
+	// ExtendedStatus is FixMyStreet's finer status of the request.
+	ExtendedStatus string `xml:"extended_status" json:"extended_status"`
+	// WorkflowState is GridHall's own state, the external_status_code of
+	// service-request updates.
+	WorkflowState string `xml:"workflow_state" json:"workflow_state"`
+	// DuplicateOf is the request a duplicate was merged into.
+	DuplicateOf string `xml:"duplicate_of,omitempty" json:"duplicate_of,omitempty"`
+	// MediaURLs are the media URLs clients sent with the request and its
+	// updates, as sent.
+	MediaURLs *urlList `xml:"media_urls,omitempty" json:"media_urls,omitempty"`
+}
+
+// note is one public step of a request's history (extensions=true).
+type note struct {
+	XMLName     xml.Name `xml:"note" json:"-"`
+	Datetime    string   `xml:"datetime" json:"datetime"`
+	Action      string   `xml:"action" json:"action"`
+	Status      string   `xml:"status" json:"status"`
+	Description string   `xml:"description,omitempty" json:"description,omitempty"`
+	MediaURL    string   `xml:"media_url,omitempty" json:"media_url,omitempty"`
+}
+
+// Lists inside a request are pointers to these wrappers: encoding/xml
+// writes the parent of an "a>b" path even for an empty list, and an empty
+// element is what GeoReport validators refuse. In JSON each is the array.
+type (
+	noteList struct {
+		Items []note `xml:"note"`
+	}
+	urlList struct {
+		Items []string `xml:"media_url"`
+	}
+)
+
+func (l noteList) MarshalJSON() ([]byte, error) { return json.Marshal(l.Items) }
+
+func (l urlList) MarshalJSON() ([]byte, error) { return json.Marshal(l.Items) }
 
 type requestList struct {
 	XMLName  xml.Name  `xml:"service_requests"`
@@ -47,22 +95,65 @@ func status(s cases.State) string {
 	return "open"
 }
 
-// view turns cases into requests in lang, with the last public note of each
-// as its status notes.
-func (s *Server) view(r *http.Request, cs []cases.Case, lang string) ([]request, error) {
+// extendedStatus is FixMyStreet's extended status of a case that reached
+// state st by action: where the workflow stands in the words FixMyStreet
+// clients show. Only the check on site confirms a fix; until then the
+// work is in progress.
+func extendedStatus(action string, st cases.State) string {
+	if action == string(cases.Merge) {
+		return "duplicate"
+	}
+	switch st {
+	case cases.Verified, cases.Accepted:
+		return "investigating"
+	case cases.Registered, cases.Dispatched, cases.Suspended:
+		return "action_scheduled"
+	case cases.Handling, cases.Handled:
+		return "in_progress"
+	case cases.Checked, cases.Closed:
+		return "fixed"
+	case cases.Rejected:
+		return "no_further_action"
+	case cases.Cancelled:
+		return "cancelled"
+	}
+	return "open"
+}
+
+// caseStatus is the extended status of a case now.
+func caseStatus(c cases.Case) string {
+	if c.State == cases.Cancelled && c.DuplicateOf != 0 {
+		return "duplicate"
+	}
+	return extendedStatus("", c.State)
+}
+
+// mediaURL is where a step's first photo is served, else its first link.
+func (s *Server) mediaURL(r *http.Request, photos []int64, links []string) string {
+	if len(photos) > 0 {
+		return s.base(r) + Prefix + "media/" + strconv.FormatInt(photos[0], 10)
+	}
+	if len(links) > 0 {
+		return links[0]
+	}
+	return ""
+}
+
+// view turns cases into requests in lang: the last public note of each as
+// its status notes, its first public photo (else link) as its media, and
+// with ext the extended attributes and the public history.
+func (s *Server) view(r *http.Request, cs []cases.Case, lang string, ext bool) ([]request, error) {
 	ids := make([]int64, len(cs))
 	for i, c := range cs {
 		ids[i] = c.ID
 	}
-	hist, err := s.d.Cases.PublicHistory(r.Context(), ids)
+	steps, err := s.d.Cases.PublicSteps(r.Context(), ids)
 	if err != nil {
 		return nil, err
 	}
-	notes := map[int64]string{}
-	for _, e := range hist {
-		if e.Note != "" {
-			notes[e.CaseID] = e.Note
-		}
+	byCase := map[int64][]cases.PublicStep{}
+	for _, e := range steps {
+		byCase[e.CaseID] = append(byCase[e.CaseID], e)
 	}
 	depts := map[string]string{}
 	if ds, err := s.d.Catalog.Departments(r.Context()); err == nil {
@@ -72,7 +163,7 @@ func (s *Server) view(r *http.Request, cs []cases.Case, lang string) ([]request,
 	}
 	out := make([]request, 0, len(cs))
 	for _, c := range cs {
-		q := request{ID: c.Number, Status: status(c.State), StatusNotes: notes[c.ID], ServiceCode: c.Category,
+		q := request{ID: c.Number, Status: status(c.State), ServiceCode: c.Category,
 			Description: c.Description, RequestedDatetime: iso(c.CreatedAt), UpdatedDatetime: iso(c.UpdatedAt),
 			Address: c.Address, Lat: c.Lat, Long: c.Lng}
 		if cat, err := s.d.Catalog.ByRef(r.Context(), c.Category); err == nil {
@@ -87,33 +178,158 @@ func (s *Server) view(r *http.Request, cs []cases.Case, lang string) ([]request,
 		case !c.StageDueAt.IsZero() && !c.State.Final():
 			q.ExpectedDatetime = iso(c.StageDueAt)
 		}
+		var links []string
+		var into string
+		var hist []note
+		for _, e := range byCase[c.ID] {
+			if e.Note != "" {
+				q.StatusNotes = e.Note
+			}
+			if q.MediaURL == "" && len(e.Photos) > 0 {
+				q.MediaURL = s.mediaURL(r, e.Photos, nil)
+			}
+			if e.AddressID != "" {
+				q.AddressID = e.AddressID
+			}
+			if e.Into != "" {
+				into = e.Into
+			}
+			links = append(links, e.Links...)
+			if ext {
+				hist = append(hist, note{Datetime: iso(e.At), Action: e.Action, Status: extendedStatus(e.Action, e.To),
+					Description: e.Note, MediaURL: s.mediaURL(r, e.Photos, e.Links)})
+			}
+		}
+		if q.MediaURL == "" && len(links) > 0 {
+			q.MediaURL = links[0]
+		}
+		if ext {
+			q.ExtendedAttributes = &extended{GridCode: c.GridCode, Channel: string(c.Channel), ExtendedStatus: caseStatus(c),
+				WorkflowState: string(c.State), DuplicateOf: into}
+			if len(links) > 0 {
+				q.ExtendedAttributes.MediaURLs = &urlList{Items: links}
+			}
+			if len(hist) > 0 {
+				q.Notes = &noteList{Items: hist}
+			}
+		}
 		out = append(out, q)
 	}
 	return out, nil
 }
 
-// parseTime reads a GeoReport datetime (W3C ISO 8601, with or without
-// fractional seconds).
-func parseTime(v string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	return t, err == nil
+// Limits of GET requests.{fmt} and servicerequestupdates.{fmt}.
+const (
+	// defaultLimit is the standard's: without paging, up to 1000 items.
+	defaultLimit = 1000
+	// With page or page_size, the common extension's pages: 50 items by
+	// default, at most 500.
+	defaultPageSize, maxPageSize = 50, 500
+	// window bounds start_date/end_date: 90 days by default and at most.
+	window = 90 * 24 * time.Hour
+	// Radius of a lat/long search in metres: 500 by default, at most 10 km
+	// (about a district), so one query never sweeps a province.
+	defaultRadius, maxRadius = 500, 10_000
+)
+
+// paging reads page and page_size: without either, the standard's limit.
+func paging(get func(string) string) (limit, offset int, bad []FieldError) {
+	ps, pg := get("page_size"), get("page")
+	if ps == "" && pg == "" {
+		return defaultLimit, 0, nil
+	}
+	size, page := defaultPageSize, 1
+	if ps != "" {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > maxPageSize {
+			bad = append(bad, FieldError{Field: "page_size", Key: "open311.error.range", Args: []any{"page_size", 1, maxPageSize}})
+		} else {
+			size = n
+		}
+	}
+	if pg != "" {
+		n, err := strconv.Atoi(pg)
+		if err != nil || n < 1 || n > 1_000_000 {
+			bad = append(bad, FieldError{Field: "page", Key: "open311.error.range", Args: []any{"page", 1, 1_000_000}})
+		} else {
+			page = n
+		}
+	}
+	return size, (page - 1) * size, bad
 }
 
+// dateWindow reads start_date and end_date into [from, to): the 90 days up
+// to now by default, and never wider than 90 days.
+func (s *Server) dateWindow(get func(string) string) (from, to time.Time, bad []FieldError) {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"start_date", &from}, {"end_date", &to}} {
+		if v := get(p.name); v != "" {
+			t, ok := parseTime(v)
+			if !ok {
+				bad = append(bad, FieldError{Field: p.name, Key: "open311.error.datetime", Args: []any{p.name}})
+			}
+			*p.dst = t
+		}
+	}
+	switch {
+	case from.IsZero() && to.IsZero():
+		to = s.d.Clock.Now().Add(time.Minute)
+		from = to.Add(-window)
+	case from.IsZero():
+		from = to.Add(-window)
+	case to.IsZero() || to.Sub(from) > window:
+		to = from.Add(window)
+	}
+	return from, to, bad
+}
+
+// near reads lat, long and radius: nil when no point is asked for.
+func near(get func(string) string) (*cases.Near, []FieldError) {
+	lat, long, rad := get("lat"), get("long"), get("radius")
+	if lat == "" && long == "" {
+		if rad != "" {
+			return nil, []FieldError{{Field: "radius", Key: "open311.error.radius_point"}}
+		}
+		return nil, nil
+	}
+	la, lo, ok := point(lat, long)
+	if !ok {
+		return nil, []FieldError{{Field: "lat/long", Key: "open311.error.point"}}
+	}
+	n := &cases.Near{Lat: la, Lng: lo, Radius: defaultRadius}
+	if rad != "" {
+		r, err := strconv.ParseFloat(rad, 64)
+		if err != nil || !(r >= 1 && r <= maxRadius) {
+			return nil, []FieldError{{Field: "radius", Key: "open311.error.range", Args: []any{"radius", 1, maxRadius}}}
+		}
+		n.Radius = r
+	}
+	return n, nil
+}
+
+// extensionsOn reports whether the client asked for extensions=true; any
+// other value leaves them off.
+func extensionsOn(get func(string) string) bool { return strings.EqualFold(get("extensions"), "true") }
+
 // listRequests serves GET requests.{fmt} with the standard's filters plus
-// page/page_size and updated_after/updated_before.
+// page/page_size, updated_after/updated_before, lat/long/radius and
+// extensions.
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, f string) {
 	q := r.URL.Query()
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	var pf cases.PublicFilter
-	bad := func(field string) { s.fail(w, r, http.StatusBadRequest, "open311.error.parameter", field) }
+	var bad []FieldError
+	pf.Limit, pf.Offset, bad = paging(get)
 	if v := get("service_request_id"); v != "" {
+		// The standard: a list of ids overrides every other filter.
 		for _, n := range strings.Split(v, ",") {
-			id, err := s.d.Cases.PublicIDByNumber(r.Context(), strings.TrimSpace(n))
-			if err == nil {
+			if id, err := s.d.Cases.PublicIDByNumber(r.Context(), strings.TrimSpace(n)); err == nil {
 				pf.IDs = append(pf.IDs, id)
 			}
 		}
-		if len(pf.IDs) == 0 {
+		if len(bad) == 0 && len(pf.IDs) == 0 {
 			s.write(w, f, http.StatusOK, requestList{}, []request{})
 			return
 		}
@@ -121,74 +337,46 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, f string) 
 		if v := get("service_code"); v != "" {
 			pf.Categories = strings.Split(v, ",")
 		}
+		var more []FieldError
+		pf.From, pf.To, more = s.dateWindow(get)
+		bad = append(bad, more...)
 		for _, p := range []struct {
 			name string
 			dst  *time.Time
-		}{{"start_date", &pf.From}, {"end_date", &pf.To}, {"updated_after", &pf.UpdatedAfter}, {"updated_before", &pf.UpdatedBefore}} {
+		}{{"updated_after", &pf.UpdatedAfter}, {"updated_before", &pf.UpdatedBefore}} {
 			if v := get(p.name); v != "" {
 				t, ok := parseTime(v)
 				if !ok {
-					bad(p.name)
-					return
+					bad = append(bad, FieldError{Field: p.name, Key: "open311.error.datetime", Args: []any{p.name}})
 				}
 				*p.dst = t
 			}
 		}
-		// The standard's default and widest window: 90 days.
-		const window = 90 * 24 * time.Hour
-		switch {
-		case pf.From.IsZero() && pf.To.IsZero():
-			pf.To = s.d.Clock.Now().Add(time.Minute)
-			pf.From = pf.To.Add(-window)
-		case pf.From.IsZero():
-			pf.From = pf.To.Add(-window)
-		case pf.To.IsZero() || pf.To.Sub(pf.From) > window:
-			pf.To = pf.From.Add(window)
-		}
-		switch get("status") {
-		case "":
-		case "open":
-			pf.Open = true
-		case "closed":
-			pf.Closed = true
-		default:
-			for _, st := range strings.Split(get("status"), ",") {
+		pf.Near, more = near(get)
+		bad = append(bad, more...)
+		if v := get("status"); v != "" {
+			for _, st := range strings.Split(v, ",") {
 				switch strings.TrimSpace(st) {
 				case "open":
 					pf.Open = true
 				case "closed":
 					pf.Closed = true
 				default:
-					bad("status")
-					return
+					bad = append(bad, FieldError{Field: "status", Key: "open311.error.status", Args: []any{"open, closed"}})
 				}
 			}
 		}
 	}
-	size, page := 1000, 1
-	if v := get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			bad("page_size")
-			return
-		}
-		size = n
+	if len(bad) > 0 {
+		s.failFields(w, r, bad)
+		return
 	}
-	if v := get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1_000_000 {
-			bad("page")
-			return
-		}
-		page = n
-	}
-	pf.Limit, pf.Offset = size, (page-1)*size
 	cs, err := s.d.Cases.PublicCases(r.Context(), pf)
 	if err != nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
-	out, err := s.view(r, cs, s.d.I18n.Match(r.Header.Get("Accept-Language")))
+	out, err := s.view(r, cs, s.d.I18n.Match(r.Header.Get("Accept-Language")), extensionsOn(get))
 	if err != nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
@@ -213,7 +401,8 @@ func (s *Server) oneRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "open311.error.unknown_request", number)
 		return
 	}
-	out, err := s.view(r, []cases.Case{c}, s.d.I18n.Match(r.Header.Get("Accept-Language")))
+	get := func(k string) string { return strings.TrimSpace(r.URL.Query().Get(k)) }
+	out, err := s.view(r, []cases.Case{c}, s.d.I18n.Match(r.Header.Get("Accept-Language")), extensionsOn(get))
 	if err != nil {
 		s.fail(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
@@ -221,112 +410,51 @@ func (s *Server) oneRequest(w http.ResponseWriter, r *http.Request) {
 	s.write(w, f, http.StatusOK, requestList{Requests: out}, out)
 }
 
-// created is the answer to a POST: the new request's id and a notice.
-type created struct {
-	XMLName       xml.Name `xml:"request" json:"-"`
-	ID            string   `xml:"service_request_id" json:"service_request_id"`
-	ServiceNotice string   `xml:"service_notice,omitempty" json:"service_notice,omitempty"`
+// token serves GET tokens/{token}.{fmt}. Every service here is realtime:
+// POST requests answers with the service_request_id at once and never
+// hands out a token, so no token exists to look up and each is unknown
+// (404, in the requested format).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	tok, _, ok := format(r.PathValue("file"))
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	s.fail(w, r, http.StatusNotFound, "open311.error.unknown_token", tok)
 }
 
-type createdList struct {
-	XMLName  xml.Name  `xml:"service_requests"`
-	Requests []created `xml:"request"`
-}
-
-// maxUploads bounds the media parts of one POST.
-const maxUploads = 6
-
-// apiKey finds the client's key where clients put it: the form, the query
-// string, or an Authorization: Bearer header.
-func apiKey(r *http.Request) string {
-	if k := strings.TrimSpace(r.PostForm.Get("api_key")); k != "" {
-		return k
+// media serves the photo of a public step, the media_url of requests and
+// updates: anyone may see what a case's public timeline shows, and
+// nothing else.
+func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r)
+		return
 	}
-	if k := strings.TrimSpace(r.URL.Query().Get("api_key")); k != "" {
-		return k
-	}
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	return ""
-}
-
-// postRequest serves POST requests.{fmt}: a report from an Open311 client,
-// taken in like any other channel's.
-func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, f string) {
-	lang := s.d.I18n.Match(r.Header.Get("Accept-Language"))
-	var err error
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		err = r.ParseMultipartForm(8 << 20)
-	} else {
-		err = r.ParseForm()
-	}
+	ct, data, err := s.d.Cases.PublicPhoto(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, "open311.error.form")
-		return
-	}
-	actor, err := s.d.Auth.AuthenticateToken(r.Context(), apiKey(r))
-	if err != nil || !actor.HasTokenScope("open311") {
-		s.fail(w, r, http.StatusForbidden, "open311.error.api_key")
-		return
-	}
-	form := r.PostForm
-	code := strings.TrimSpace(form.Get("service_code"))
-	if code == "" {
-		s.fail(w, r, http.StatusBadRequest, "open311.error.parameter", "service_code")
-		return
-	}
-	svc, err := s.d.Catalog.ByRef(r.Context(), code)
-	if err != nil || !svc.Public || !svc.Active {
-		s.fail(w, r, http.StatusNotFound, "open311.error.unknown_service", code)
-		return
-	}
-	in := cases.NewCase{Category: code, Description: form.Get("description"), Address: form.Get("address_string"),
-		Channel: cases.Open311, Answers: Attributes(form),
-		Contact: cases.Contact{Name: strings.TrimSpace(form.Get("first_name") + " " + form.Get("last_name")),
-			Phone: strings.TrimSpace(form.Get("phone")), Email: strings.TrimSpace(form.Get("email"))}}
-	if lat, long := strings.TrimSpace(form.Get("lat")), strings.TrimSpace(form.Get("long")); lat != "" || long != "" {
-		la, err1 := strconv.ParseFloat(lat, 64)
-		lo, err2 := strconv.ParseFloat(long, 64)
-		if err1 != nil || err2 != nil {
-			s.fail(w, r, http.StatusBadRequest, "open311.error.parameter", "lat/long")
+		if errs.CodeOf(err) == errs.NotFound {
+			s.notFound(w, r)
 			return
 		}
-		in.Lat, in.Lng = &la, &lo
-	}
-	if strings.TrimSpace(in.Description) == "" {
-		// The standard makes the description optional (some clients send
-		// only the attributes); the service's name then says what it is.
-		in.Description = s.d.I18n.T(lang, "open311.description.none", svc.Name.In(lang))
-	}
-	if r.MultipartForm != nil {
-		for _, name := range []string{"media", "media[]"} {
-			for _, fh := range r.MultipartForm.File[name] {
-				if len(in.Photos) == maxUploads {
-					break
-				}
-				file, err := fh.Open()
-				if err != nil {
-					s.fail(w, r, http.StatusBadRequest, "open311.error.form")
-					return
-				}
-				defer file.Close()
-				in.Photos = append(in.Photos, cases.Upload{Name: fh.Filename, R: file})
-			}
-		}
-	}
-	res, err := s.d.Cases.Report(r.Context(), actor, in)
-	if err != nil {
-		s.failWith(w, r, err, lang)
+		s.fail(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
-	out := []created{{ID: res.Case.Number, ServiceNotice: s.d.I18n.T(lang, "open311.notice.received", res.Case.Number)}}
-	s.write(w, f, http.StatusOK, createdList{Requests: out}, out)
+	h := w.Header()
+	// A photo never changes under its id, and a public step stays public.
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("Content-Disposition", "inline")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
 }
 
 // failWith turns a service error into a GeoReport error: 403 for
 // permissions, 404 for what is not there, 503 when the service cannot
-// answer, 400 for everything else, with every bad field named.
+// answer, 400 for everything else, one error per bad field, each naming
+// the field as the client sent it.
 func (s *Server) failWith(w http.ResponseWriter, r *http.Request, err error, lang string) {
 	p := httpx.Translate(s.d.I18n, lang, httpx.RequestID(r.Context()), err)
 	status := http.StatusBadRequest
@@ -338,21 +466,20 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, err error, lan
 	case errs.Unavailable, errs.Internal:
 		status = http.StatusServiceUnavailable
 	}
-	desc := p.Message
-	if len(p.Fields) > 0 {
-		keys := make([]string, 0, len(p.Fields))
-		for k := range p.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, openField(k)+": "+p.Fields[k])
-		}
-		desc = strings.Join(parts, "; ")
+	if len(p.Fields) == 0 {
+		s.errors(w, r, status, []apiError{{Code: status, Description: p.Message}})
+		return
 	}
-	e := apiError{Code: status, Description: desc}
-	s.write(w, formatOf(r.URL.Path), status, errorList{Errors: []apiError{e}}, []apiError{e})
+	keys := make([]string, 0, len(p.Fields))
+	for k := range p.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]apiError, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, apiError{Code: status, Description: openField(k) + ": " + p.Fields[k]})
+	}
+	s.errors(w, r, status, out)
 }
 
 // openField names a case field as the client sent it.
@@ -366,6 +493,8 @@ func openField(f string) string {
 		return "service_code"
 	case "photos":
 		return "media"
+	case "links":
+		return "media_url"
 	}
 	return strings.TrimPrefix(f, "contact.")
 }
