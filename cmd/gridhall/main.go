@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"territory":  {"import and export the territory tree as GeoJSON", runTerritory},
 		"calendar":   {"import and export the working calendar's holidays and make-up days", runCalendar},
 		"categories": {"import and export the case categories (CSV/XLSX)", runCategories},
+		"cases":      {"export cases (CSV/XLSX/GeoJSON), masked unless --reveal", runCases},
 		"version":    {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gridhall/gridhall/internal/cases"
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/errs"
+	"github.com/gridhall/gridhall/internal/export"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/outbox"
@@ -31,6 +32,7 @@ type Deps struct {
 	Catalog   *catalog.Service
 	Calendar  *calendar.Service
 	Outbox    *outbox.Service
+	Exports   *export.Service
 	I18n      *i18n.Bundle
 	Log       *slog.Logger
 	// TrustProxy says whether X-Forwarded-For names the client (behind a
@@ -65,6 +67,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerVisits(mux)
 	a.registerImport(mux)
 	a.registerCases(mux)
+	a.registerExports(mux)
 	a.registerWebhooks(mux)
 	a.registerCatalog(mux)
 }

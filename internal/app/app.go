@@ -32,6 +32,7 @@ import (
 	"github.com/gridhall/gridhall/internal/config"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/errs"
+	"github.com/gridhall/gridhall/internal/export"
 	"github.com/gridhall/gridhall/internal/httpx"
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/open311"
@@ -57,6 +58,7 @@ type App struct {
 	Calendar  *calendar.Service
 	Cases     *cases.Service
 	Outbox    *outbox.Service
+	Exports   *export.Service
 	I18n      *i18n.Bundle
 	Version   string
 }
@@ -144,13 +146,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		ds, err := cat.DepartmentsOf(ctx, actor.UserID)
 		return err == nil && slices.Contains(ds, owner)
 	}
-	return &App{
+	a := &App{
 		Config: cfg, Log: log, Clock: c, DB: d, Audit: al, I18n: bundle, Version: version, Auth: authSvc, Territory: terr,
 		Keys: keys, People: people.NewService(d, al, keys, terr, c), Catalog: cat, Calendar: cal,
 		Outbox: outbox.NewService(d, al, keys, c, policy),
 		Cases: cases.NewService(cases.Deps{DB: d, Audit: al, Clock: c, Territory: terr, Users: authSvc, Catalog: cat,
 			Calendar: cal, Keys: keys, I18n: bundle, Log: log}, caseCfg),
-	}, nil
+	}
+	exportCfg := export.DefaultConfig()
+	exportCfg.Dir, exportCfg.TTL = cfg.ExportDirectory(), cfg.ExportTTL
+	a.Exports = export.New(export.Deps{DB: d, Audit: al, Clock: c, Cases: a.Cases, Users: authSvc, I18n: bundle, Log: log}, exportCfg)
+	return a, nil
 }
 
 // openKeyring opens the field-encryption keys with the configured master
@@ -214,7 +220,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log,
-		Cases: a.Cases, Catalog: a.Catalog, Calendar: a.Calendar, Outbox: a.Outbox,
+		Cases: a.Cases, Catalog: a.Catalog, Calendar: a.Calendar, Outbox: a.Outbox, Exports: a.Exports,
 		TrustProxy: a.Config.TrustProxy})
 
 	// writeErr picks the face by the request: machine clients get JSON, people
@@ -366,6 +372,9 @@ func (a *App) Serve(ctx context.Context, console io.Writer, ready func(addr stri
 	go a.retention(ctx)
 	go a.Cases.Run(ctx, a.Config.CaseTimerEvery, a.Log)
 	go a.dispatcher().Run(ctx, a.Config.OutboxEvery)
+	// Exports asked for on this node wake its worker at once; the poll finds
+	// those asked for on other nodes and those a dead node left behind.
+	go a.Exports.Run(ctx, 10*time.Second)
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {

@@ -20,6 +20,7 @@ type Config struct {
 	DataDir    string // directory for the SQLite file and other local state
 	DB         string // "" or sqlite path for SQLite; postgres://… for PostgreSQL
 	DBMaxConns int    // PostgreSQL pool size and SQLite read pool size
+	ExportDir  string // directory for bulk export files, shared by every node; "" is <DataDir>/exports
 
 	// Personal data protection.
 	MasterKeyFile string // file holding the master key that wraps the field-encryption keys
@@ -59,6 +60,7 @@ type Config struct {
 	DuplicateRadius  float64       // metres within which a same-category report is offered as a duplicate
 	DuplicateWindow  time.Duration // how far back duplicates are sought
 	OutboxEvery      time.Duration // how often each node delivers pending notifications
+	ExportTTL        time.Duration // how long a finished case export may be downloaded before it is deleted
 	SMTPAddr         string        // host:port of the mail relay; "" sends no email
 	SMTPFrom         string        // sender address of notification mail
 	SMTPUser         string        // SMTP AUTH user name (optional)
@@ -93,6 +95,7 @@ func Default() Config {
 		DuplicateRadius:    150,
 		DuplicateWindow:    7 * 24 * time.Hour,
 		OutboxEvery:        5 * time.Second,
+		ExportTTL:          24 * time.Hour,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          "json",
 	}
@@ -112,9 +115,20 @@ func (c Config) SQLitePath() string {
 	return filepath.Join(c.DataDir, "gridhall.db")
 }
 
+// ExportDirectory is where bulk export files go: --export-dir, else
+// "exports" inside the data directory. With several nodes on PostgreSQL it
+// must be a directory they all share, since any node may serve a download.
+func (c Config) ExportDirectory() string {
+	if c.ExportDir != "" {
+		return c.ExportDir
+	}
+	return filepath.Join(c.DataDir, "exports")
+}
+
 // RegisterStorage adds the flags every data-touching subcommand shares.
 func RegisterStorage(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local files")
+	fs.StringVar(&c.ExportDir, "export-dir", c.ExportDir, "directory for case export files (default DATA-DIR/exports); with several nodes, a directory all of them share")
 	fs.StringVar(&c.DB, "db", c.DB, "database: empty or a file path for SQLite, postgres://user@host/db for PostgreSQL")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "maximum open connections (PostgreSQL pool, SQLite read pool)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file with the master key (base64 or hex, 32 bytes) protecting personal data; or set GRIDHALL_MASTER_KEY")
@@ -147,6 +161,7 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.EscalateAfter, "escalate-after", c.EscalateAfter, "escalate an overdue case one level when this fraction of its stage limit has passed beyond the deadline (0: never)")
 	fs.Float64Var(&c.DuplicateRadius, "duplicate-radius", c.DuplicateRadius, "metres within which an open case of the same category is offered as a likely duplicate")
 	fs.DurationVar(&c.DuplicateWindow, "duplicate-window", c.DuplicateWindow, "how far back likely duplicates are sought")
+	fs.DurationVar(&c.ExportTTL, "export-ttl", c.ExportTTL, "how long a finished case export may be downloaded before its file is deleted")
 	fs.DurationVar(&c.OutboxEvery, "outbox-every", c.OutboxEvery, "how often to deliver pending notifications (in-app, email, webhooks)")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for notification email (default none: no email)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of notification email")
@@ -241,6 +256,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--duplicate-radius must be between 0 and 5000 metres and --duplicate-window not negative")
 	case c.SMTPAddr != "" && c.SMTPFrom == "":
 		return fmt.Errorf("--smtp-addr needs --smtp-from")
+	case c.ExportTTL < time.Minute:
+		return fmt.Errorf("--export-ttl must be at least 1m")
 	case c.TerritoryPoll < 100*time.Millisecond:
 		return fmt.Errorf("--territory-poll must be at least 100ms")
 	case c.LoginMaxFailures < 1 || c.LoginIPMaxFailures < 1 || c.LoginWindow <= 0:

@@ -24,6 +24,7 @@ const (
 	TooMany         Code = "too_many_requests"
 	Unavailable     Code = "unavailable"
 	TooLarge        Code = "too_large"
+	Gone            Code = "gone" // existed once and will not again, such as an expired export
 	Internal        Code = "internal"
 )
 

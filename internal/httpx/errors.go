@@ -24,6 +24,7 @@ var statuses = map[errs.Code]int{
 	errs.TooMany:         http.StatusTooManyRequests,
 	errs.Unavailable:     http.StatusServiceUnavailable,
 	errs.TooLarge:        http.StatusRequestEntityTooLarge,
+	errs.Gone:            http.StatusGone,
 	errs.Internal:        http.StatusInternalServerError,
 }
 
@@ -45,6 +46,7 @@ var defaultMessages = map[errs.Code]string{
 	errs.TooMany:         "error.too_many",
 	errs.Unavailable:     "error.unavailable",
 	errs.TooLarge:        "error.too_large",
+	errs.Gone:            "error.gone",
 	errs.Internal:        "error.internal",
 }
 

@@ -18,7 +18,7 @@ import (
 
 func TestEveryCodeHasAStatus(t *testing.T) {
 	for _, c := range []errs.Code{errs.Invalid, errs.NotFound, errs.Forbidden, errs.Unauthenticated, errs.Conflict,
-		errs.TooMany, errs.Unavailable, errs.TooLarge, errs.Internal} {
+		errs.TooMany, errs.Unavailable, errs.TooLarge, errs.Gone, errs.Internal} {
 		if _, ok := statuses[c]; !ok {
 			t.Errorf("code %s has no status", c)
 		}

@@ -46,6 +46,18 @@ func (l *Locator) Version() int64 {
 	return -1
 }
 
+// Ref returns the current node a code names, from the index's snapshot:
+// no query, so a bulk export can name the grid, community and street of
+// every row it writes. False before the first build or for unknown codes.
+func (l *Locator) Ref(code string) (NodeRef, bool) {
+	s := l.snap.Load()
+	if s == nil {
+		return NodeRef{}, false
+	}
+	r, ok := s.refs[code]
+	return r, ok
+}
+
 // Ensure builds the index if it has never been built.
 func (l *Locator) Ensure(ctx context.Context) error {
 	if l.snap.Load() != nil {
