@@ -5,13 +5,12 @@ go 1.26.8
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	golang.org/x/crypto v0.58.0
 	golang.org/x/image v0.47.0
 	golang.org/x/text v0.43.0
 	modernc.org/sqlite v1.61.1
 )
-
-require github.com/santhosh-tekuri/jsonschema/v6 v6.0.2 // indirect
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -59,6 +59,13 @@ for (const [device, viewport] of Object.entries(viewports)) {
       await page.goto(`${h.server.url}/password`);
       await page.screenshot({ path: `${outDir}password-${name}.png`, fullPage: true });
       assert.deepEqual(await seriousA11yViolations(page), [], 'password page accessibility');
+
+      // The API reference: long tables of routes and schemas must stay
+      // inside a phone's width (tables scroll within themselves).
+      await page.goto(`${h.server.url}/developers/api`);
+      await page.screenshot({ path: `${outDir}apidoc-${name}.png` });
+      assert.deepEqual(await seriousA11yViolations(page), [], 'API reference accessibility');
+      assert.ok(await noHorizontalScroll(page), 'API reference scrolls sideways');
       await context.close();
     });
   }

@@ -19,6 +19,7 @@ import (
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
+	"github.com/gridhall/gridhall/internal/ratelimit"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -35,6 +36,8 @@ type Deps struct {
 	Exports   *export.Service
 	I18n      *i18n.Bundle
 	Log       *slog.Logger
+	// Limiter bounds each API token's request rate (nil: no limit).
+	Limiter *ratelimit.Limiter
 	// TrustProxy says whether X-Forwarded-For names the client (behind a
 	// trusted reverse proxy), for per-address limits.
 	TrustProxy bool
@@ -50,6 +53,7 @@ func New(d Deps) *API { return &API{d: d} }
 
 // Register adds the API routes to mux.
 func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+OpenAPIPath, a.openAPI)
 	mux.Handle("GET /api/v1/me", a.handle(a.me, "read"))
 	mux.Handle("POST /api/v1/me/password", a.handle(a.changePassword, "write"))
 	mux.Handle("GET /api/v1/users", a.handle(a.listUsers, "read"))
@@ -88,10 +92,36 @@ func (a *API) handle(h handlerFunc, scope string) http.Handler {
 			a.WriteError(w, r, errs.E(errs.Forbidden, "api", "error.token.scope", scope))
 			return
 		}
+		if err := a.limit(w, actor); err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
 		if err := h(w, r, actor); err != nil {
 			a.WriteError(w, r, err)
 		}
 	})
+}
+
+// limit takes one request from the actor's token bucket and says how much
+// is left (RateLimit-Limit, RateLimit-Remaining); past the limit the error
+// carries the wait, which becomes 429 with Retry-After. Requests in a
+// browser session are not limited here: people do not click that fast, and
+// sign-in has its own throttle.
+func (a *API) limit(w http.ResponseWriter, actor auth.Actor) error {
+	if actor.TokenID == 0 || a.d.Limiter == nil {
+		return nil
+	}
+	d := a.d.Limiter.Allow(actor.TokenID)
+	if d.Limit > 0 {
+		w.Header().Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+		w.Header().Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	}
+	if !d.Allowed {
+		e := errs.E(errs.TooMany, "api.limit", "error.rate_limited")
+		e.RetryAfter = d.RetryAfter
+		return e
+	}
+	return nil
 }
 
 // WriteError renders err as a JSON error in the client's language. Internal
@@ -112,12 +142,19 @@ type Page[T any] struct {
 }
 
 // pageParams reads the cursor and limit query parameters, naming the bad one.
-func pageParams(r *http.Request, cursorName string) (cursor int64, limit int, err error) {
+// Every list takes its position as `cursor` (the next_cursor of the page
+// before); legacy is the name a list used before that rule and is still
+// accepted, so that older clients keep working.
+func pageParams(r *http.Request, legacy string) (cursor int64, limit int, err error) {
 	q := r.URL.Query()
 	f := map[string]string{}
-	if s := q.Get(cursorName); s != "" {
+	name := "cursor"
+	if q.Get(name) == "" && legacy != "" && q.Get(legacy) != "" {
+		name = legacy
+	}
+	if s := q.Get(name); s != "" {
 		if cursor, err = strconv.ParseInt(s, 10, 64); err != nil || cursor < 0 {
-			f[cursorName] = "error.field.number"
+			f[name] = "error.field.number"
 		}
 	}
 	limit = 50

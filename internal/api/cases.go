@@ -158,6 +158,13 @@ func (a *API) actOnCase(w http.ResponseWriter, r *http.Request, actor auth.Actor
 	return nil
 }
 
+// bulkResult is the outcome of a bulk action on one case.
+type bulkResult struct {
+	ID    int64          `json:"id"`
+	OK    bool           `json:"ok"`
+	Error *httpx.Problem `json:"error,omitempty"`
+}
+
 func (a *API) bulkAct(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
 	if err := a.casesReady(); err != nil {
 		return err
@@ -173,15 +180,10 @@ func (a *API) bulkAct(w http.ResponseWriter, r *http.Request, actor auth.Actor) 
 	if err != nil {
 		return err
 	}
-	type result struct {
-		ID    int64          `json:"id"`
-		OK    bool           `json:"ok"`
-		Error *httpx.Problem `json:"error,omitempty"`
-	}
-	out := make([]result, len(res))
+	out := make([]bulkResult, len(res))
 	lang := httpx.Lang(r, a.d.I18n.Match)
 	for i, x := range res {
-		out[i] = result{ID: x.ID, OK: x.Error == nil}
+		out[i] = bulkResult{ID: x.ID, OK: x.Error == nil}
 		if x.Error != nil {
 			p := httpx.Translate(a.d.I18n, lang, httpx.RequestID(r.Context()), x.Error)
 			out[i].Error = &p

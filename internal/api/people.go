@@ -55,11 +55,21 @@ func (a *API) searchResidents(w http.ResponseWriter, r *http.Request, actor auth
 		BuildingID int64  `json:"building_id"`
 		HouseID    int64  `json:"house_id"`
 		Tag        string `json:"tag"`
-		After      int64  `json:"after"`
-		Limit      int    `json:"limit"`
+		// Cursor is the next_cursor of the page before; After is its
+		// older name, still accepted.
+		Cursor string `json:"cursor"`
+		After  int64  `json:"after"`
+		Limit  int    `json:"limit"`
 	}
 	if err := httpx.DecodeJSON(r, &in); err != nil {
 		return err
+	}
+	if in.Cursor != "" {
+		n, err := strconv.ParseInt(in.Cursor, 10, 64)
+		if err != nil || n < 0 {
+			return errs.Fields("api.searchResidents", map[string]string{"cursor": "error.field.number"})
+		}
+		in.After = n
 	}
 	// The cursor is only right when the page holds what was asked for, so
 	// a limit the service would not honour is refused, as in pageParams.

@@ -38,6 +38,7 @@ import (
 	"github.com/gridhall/gridhall/internal/open311"
 	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
+	"github.com/gridhall/gridhall/internal/ratelimit"
 	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
 	"github.com/gridhall/gridhall/internal/web"
@@ -215,12 +216,13 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler() (http.Handler, error) {
 	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
 		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL,
-		Cases: a.Cases, Catalog: a.Catalog, Outbox: a.Outbox})
+		Cases: a.Cases, Catalog: a.Catalog, Outbox: a.Outbox, APIDoc: api.Document()})
 	if err != nil {
 		return nil, err
 	}
 	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log,
 		Cases: a.Cases, Catalog: a.Catalog, Calendar: a.Calendar, Outbox: a.Outbox, Exports: a.Exports,
+		Limiter:    ratelimit.New(a.Config.APIRate, a.Config.APIBurst, a.Clock),
 		TrustProxy: a.Config.TrustProxy})
 
 	// writeErr picks the face by the request: machine clients get JSON, people

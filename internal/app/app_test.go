@@ -34,13 +34,25 @@ type site struct {
 // newSite runs the whole HTTP stack on a real database of engine e.
 func newSite(t testing.TB, e db.Engine) site {
 	t.Helper()
+	return newSiteWith(t, e, nil)
+}
+
+// newSiteWith is newSite with the configuration adjusted by tune first.
+// Tests run on a fake clock that stands still, so API tokens get a bucket
+// no test empties unless it sets a limit of its own.
+func newSiteWith(t testing.TB, e db.Engine, tune func(*config.Config)) site {
+	t.Helper()
 	cfg := config.Default()
+	cfg.APIBurst = 1_000_000
 	o := dbtest.Options(t, e)
 	cfg.DataDir, cfg.DB = t.TempDir(), o.PostgresDSN
 	if e == db.SQLite {
 		cfg.DB = o.SQLitePath
 	}
 	cfg.MaxBodyBytes = 4096
+	if tune != nil {
+		tune(&cfg)
+	}
 	c := clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))

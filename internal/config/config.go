@@ -61,6 +61,8 @@ type Config struct {
 	DuplicateWindow  time.Duration // how far back duplicates are sought
 	OutboxEvery      time.Duration // how often each node delivers pending notifications
 	ExportTTL        time.Duration // how long a finished case export may be downloaded before it is deleted
+	APIRate          float64       // requests per second each API token may make on average (0: unlimited)
+	APIBurst         int           // requests an API token may make at once
 	SMTPAddr         string        // host:port of the mail relay; "" sends no email
 	SMTPFrom         string        // sender address of notification mail
 	SMTPUser         string        // SMTP AUTH user name (optional)
@@ -96,6 +98,8 @@ func Default() Config {
 		DuplicateWindow:    7 * 24 * time.Hour,
 		OutboxEvery:        5 * time.Second,
 		ExportTTL:          24 * time.Hour,
+		APIRate:            20,
+		APIBurst:           100,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          "json",
 	}
@@ -163,6 +167,8 @@ func RegisterServer(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.DuplicateWindow, "duplicate-window", c.DuplicateWindow, "how far back likely duplicates are sought")
 	fs.DurationVar(&c.ExportTTL, "export-ttl", c.ExportTTL, "how long a finished case export may be downloaded before its file is deleted")
 	fs.DurationVar(&c.OutboxEvery, "outbox-every", c.OutboxEvery, "how often to deliver pending notifications (in-app, email, webhooks)")
+	fs.Float64Var(&c.APIRate, "api-rate", c.APIRate, "requests per second each API token may make on average, per node (0 = unlimited)")
+	fs.IntVar(&c.APIBurst, "api-burst", c.APIBurst, "requests an API token may make at once before --api-rate applies")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for notification email (default none: no email)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of notification email")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name, when the relay wants authentication")
@@ -250,6 +256,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--map-tile-url must start with http:// or https://")
 	case c.CaseTimerEvery < 100*time.Millisecond || c.OutboxEvery < 100*time.Millisecond:
 		return fmt.Errorf("--case-timer-every and --outbox-every must be at least 100ms")
+	case c.APIRate < 0 || c.APIBurst < 1:
+		return fmt.Errorf("--api-rate must not be negative and --api-burst must be at least 1")
 	case c.EscalateAfter < 0 || c.EscalateAfter > 100:
 		return fmt.Errorf("--escalate-after must be between 0 and 100")
 	case c.DuplicateRadius < 0 || c.DuplicateRadius > 5000 || c.DuplicateWindow < 0:

@@ -22,11 +22,13 @@ type sample struct {
 	Next    *inner            `json:"next"`
 	Raw     json.RawMessage   `json:"raw,omitempty"`
 	Skipped string            `json:"-"`
-	NoTag   bool              //nolint: the Go name is the JSON name
+	NoTag   bool              // untagged: the Go name is the JSON name
 	ID      int64             `json:"id,string"`
 	Fields  map[string]string `json:"fields"`
-	hidden  int
+	hidden  int               // unexported: never encoded
 }
+
+var _ = sample{hidden: 0}
 
 // The schemas follow encoding/json: promoted fields, tag names, optional
 // omitempty fields, nullable nil-able fields, and nothing else allowed.

@@ -22,6 +22,7 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/openapi"
 	"github.com/gridhall/gridhall/internal/outbox"
 	"github.com/gridhall/gridhall/internal/people"
 	"github.com/gridhall/gridhall/internal/territory"
@@ -53,6 +54,9 @@ type Deps struct {
 	// ("https://tiles.example.org/{z}/{x}/{y}.png"); empty draws them on a
 	// plain background, which works offline.
 	MapTileURL string
+	// APIDoc is the OpenAPI document of /api/v1, shown as a reference page
+	// at /developers/api; nil answers it with "unavailable".
+	APIDoc *openapi.Document
 }
 
 // Web serves the HTML pages. It is immutable after New and safe for
@@ -71,6 +75,7 @@ type Web struct {
 	catalog    *catalog.Service
 	outbox     *outbox.Service
 	mapTileURL string
+	apiDoc     *openapi.Document
 
 	pages    map[string]*template.Template // page name → layout with that page's blocks
 	staticFS fs.FS
@@ -95,7 +100,7 @@ func New(d Deps) (*Web, error) {
 		auth: d.Auth, audit: d.Audit, i18n: d.I18n, log: d.Log, clock: d.Clock,
 		trustProxy: d.TrustProxy, version: d.Version,
 		territory: d.Territory, people: d.People, mapTileURL: d.MapTileURL,
-		cases: d.Cases, catalog: d.Catalog, outbox: d.Outbox,
+		cases: d.Cases, catalog: d.Catalog, outbox: d.Outbox, apiDoc: d.APIDoc,
 		pages: pages, staticFS: staticFS, assets: assets,
 	}, nil
 }
@@ -177,6 +182,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"GET /inbox", w.inboxPage, signedIn},
 		{"POST /inbox/read", w.markRead, signedIn | csrf},
 		{"POST /inbox/read-all", w.markAllRead, signedIn | csrf},
+		{"GET /developers/api", w.apiDocPage, 0},
 		{"GET /setup", w.setupPage, 0},
 		{"POST /setup", w.setup, 0},
 	}
