@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"flag"
-	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -59,39 +57,8 @@ func casesExport(e env, args []string) error {
 			Queue: cases.Queue(queue), Category: category, Grid: grid, State: cases.State(state), Channel: cases.Channel(channel),
 			Overdue: overdue, ReportedFrom: from, ReportedTo: to}}
 		actor := auth.SystemActorAs(consoleActor().Username, auth.DistrictAdmin)
-		if out == "-" {
-			bw := bufio.NewWriter(e.stdout)
-			if _, err := a.Exports.Write(e.ctx, actor, req, bw); err != nil {
-				return explain(err)
-			}
-			return bw.Flush()
-		}
-		// Written beside the target and renamed into place, so a failed
-		// export leaves no partial file that could pass for a whole one.
-		tmp, err := os.CreateTemp(filepath.Dir(out), ".gridhall-export-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		bw := bufio.NewWriterSize(tmp, 1<<20)
-		n, err := a.Exports.Write(e.ctx, actor, req, bw)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return explain(err)
-		}
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return err
-		}
-		how := "masked"
-		if reveal {
-			how = "revealed, audited"
-		}
-		fmt.Fprintf(e.stderr, "exported %d cases to %s (%s)\n", n, out, how)
-		return nil
+		return writeExport(e, out, "cases", reveal, func(w io.Writer) (int, error) {
+			return a.Exports.Write(e.ctx, actor, req, w)
+		})
 	})
 }

@@ -182,39 +182,48 @@ func peopleExport(e env, args []string) error {
 			return usageError("--lang must be zh-CN or en")
 		}
 		f := people.Filter{Name: name, BuildingID: building, Tag: tag}
-		if out == "-" {
-			bw := bufio.NewWriter(e.stdout)
-			if _, err := a.People.Export(e.ctx, peopleExporter(), bw, format, f, reveal, reason, lang); err != nil {
-				return explain(err)
-			}
-			return bw.Flush()
-		}
-		// Written beside the target and renamed into place, so a failed
-		// export leaves no partial file that could pass for a whole one.
-		tmp, err := os.CreateTemp(filepath.Dir(out), ".gridhall-export-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		bw := bufio.NewWriterSize(tmp, 1<<20)
-		n, err := a.People.Export(e.ctx, peopleExporter(), bw, format, f, reveal, reason, lang)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		return writeExport(e, out, "residents", reveal, func(w io.Writer) (int, error) {
+			return a.People.Export(e.ctx, peopleExporter(), w, format, f, reveal, reason, lang)
+		})
+	})
+}
+
+// writeExport runs write into the file out, or standard output for "-",
+// and says on standard error how many records went out and whether they
+// were masked. A file is written beside its target and renamed into place,
+// so a failed export leaves no partial file that could pass for a whole
+// one.
+func writeExport(e env, out, what string, revealed bool, write func(io.Writer) (int, error)) error {
+	if out == "-" {
+		bw := bufio.NewWriter(e.stdout)
+		if _, err := write(bw); err != nil {
 			return explain(err)
 		}
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return err
-		}
-		how := "masked"
-		if reveal {
-			how = "revealed, audited"
-		}
-		fmt.Fprintf(e.stderr, "exported %d residents to %s (%s)\n", n, out, how)
-		return nil
-	})
+		return bw.Flush()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".gridhall-export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	n, err := write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return explain(err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	how := "masked"
+	if revealed {
+		how = "revealed, audited"
+	}
+	fmt.Fprintf(e.stderr, "exported %d %s to %s (%s)\n", n, what, out, how)
+	return nil
 }

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/errs"
-	"github.com/gridhall/gridhall/internal/seal"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -94,7 +92,7 @@ func (s *Service) Export(ctx context.Context, actor auth.Actor, f ExportFilter, 
 			c := &batch[i]
 			row = ExportRow{Case: c.Case}
 			x.fill(ctx, &row)
-			if row.Contact, err = s.exportContact(c.Case, c.contact, reveal); err != nil {
+			if row.Contact, err = s.unsealContact(c.Case, c.contact, reveal); err != nil {
 				return n, errs.Wrap(op, err)
 			}
 			if err := fn(&row); err != nil {
@@ -144,26 +142,6 @@ func (s *Service) exportQuery(ctx context.Context, actor auth.Actor, f ExportFil
 		q.where("created_at < " + q.arg(db.Millis(f.To)))
 	}
 	return q, false, nil
-}
-
-// exportContact unseals a reporter's contact, masked unless reveal and the
-// reporter did not ask for anonymity.
-func (s *Service) exportContact(c Case, sealed string, reveal bool) (Contact, error) {
-	if sealed == "" || s.keys == nil {
-		return Contact{}, nil
-	}
-	plain, err := s.keys.Unseal(contactPurpose, sealed)
-	if err != nil {
-		return Contact{}, err
-	}
-	var out Contact
-	if err := json.Unmarshal([]byte(plain), &out); err != nil {
-		return Contact{}, err
-	}
-	if !reveal || c.Anonymous {
-		out.Name, out.Phone, out.Email = seal.MaskName(out.Name), seal.MaskPhone(out.Phone), maskEmail(out.Email)
-	}
-	return out, nil
 }
 
 // exportNames looks up the names an export writes beside the codes, once

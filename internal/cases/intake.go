@@ -308,8 +308,17 @@ func (s *Service) sealContact(c Contact) (string, error) {
 // the reporter did not ask for anonymity.
 func (s *Service) contactOf(ctx context.Context, c Case, full bool) (Contact, error) {
 	sealed, err := s.st.contact(ctx, s.db, c.ID)
-	if err != nil || sealed == "" || s.keys == nil {
+	if err != nil {
 		return Contact{}, err
+	}
+	return s.unsealContact(c, sealed, full)
+}
+
+// unsealContact opens a reporter's sealed contact, masked unless full is
+// asked and the reporter did not ask for anonymity.
+func (s *Service) unsealContact(c Case, sealed string, full bool) (Contact, error) {
+	if sealed == "" || s.keys == nil {
+		return Contact{}, nil
 	}
 	plain, err := s.keys.Unseal(contactPurpose, sealed)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gridhall/gridhall/internal/calendar"
 	"github.com/gridhall/gridhall/internal/cases"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/sheet"
 )
 
 // columns are the export's columns, by the machine name GeoJSON properties
@@ -138,9 +139,8 @@ func newCSVSink(w io.Writer, tr *i18n.Bundle, lang string) (*csvSink, error) {
 func (s *csvSink) row(r *cases.ExportRow) error {
 	v := s.cells.fill(r)
 	for i := range v {
-		v[i] = neutralizeFormula(v[i])
+		v[i] = sheet.CSVCell(v[i], i == colPhone)
 	}
-	v[colPhone] = keepAsText(v[colPhone])
 	return s.cw.Write(v)
 }
 
@@ -153,31 +153,6 @@ func (s *csvSink) finish() error {
 }
 
 func (s *csvSink) abort() {}
-
-// keepAsText puts a tab before a long number (a phone number in full):
-// Excel and WPS read a CSV cell of digits as a number and drop a landline's
-// leading 0.
-func keepAsText(v string) string {
-	if len(v) >= 7 && strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
-		return "\t" + v
-	}
-	return v
-}
-
-// neutralizeFormula defuses a cell that a spreadsheet would run as a
-// formula (CSV injection): descriptions and addresses are typed by anyone
-// who reports a case. One starting with =, +, -, @ or a carriage return
-// gets a leading apostrophe, which spreadsheets show as text; numbers such
-// as a negative longitude stay as they are.
-func neutralizeFormula(v string) string {
-	if v == "" || !strings.ContainsRune("=+-@\r\t", rune(v[0])) {
-		return v
-	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return v
-	}
-	return "'" + v
-}
 
 // xlsxSink writes a workbook through excelize's streaming writer, which
 // keeps rows beyond its buffer in a temporary file; the workbook is

@@ -17,6 +17,7 @@ import (
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/seal"
+	"github.com/gridhall/gridhall/internal/sheet"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -332,10 +333,7 @@ func newCSVSink(w io.Writer) *csvSink {
 func (c *csvSink) row(cells []string) error {
 	c.buf = c.buf[:0]
 	for i, v := range cells {
-		if i == 2 || i == 5 {
-			v = keepAsText(v)
-		}
-		c.buf = append(c.buf, neutralizeFormula(v))
+		c.buf = append(c.buf, sheet.CSVCell(v, i == 2 || i == 5))
 	}
 	return c.cw.Write(c.buf)
 }
@@ -349,32 +347,6 @@ func (c *csvSink) finish() error {
 }
 
 func (c *csvSink) abort() {}
-
-// keepAsText puts a tab before a long number (an identity or phone number
-// in full): Excel and WPS read a CSV cell of digits as a number, which
-// rounds an 18-digit identity number and drops a landline's leading 0, and
-// a person who opens the export and saves it would destroy the numbers.
-// The tab makes them text; the import trims it, like any white space.
-func keepAsText(v string) string {
-	if len(v) >= 7 && strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != 'X' }) < 0 {
-		return "\t" + v
-	}
-	return v
-}
-
-// neutralizeFormula defuses a cell that a spreadsheet would run as a
-// formula (CSV injection): one starting with =, +, -, @ or a carriage
-// return gets a leading apostrophe, which spreadsheets show as text and the
-// import drops. Numbers such as a floor of -1 stay as they are.
-func neutralizeFormula(v string) string {
-	if v == "" || !strings.ContainsRune("=+-@\r", rune(v[0])) {
-		return v
-	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return v
-	}
-	return "'" + v
-}
 
 // xlsxSink writes a workbook through excelize's streaming writer; the file
 // is assembled at the end and written to w.
