@@ -5,6 +5,8 @@
 #   scripts/pg-cluster.sh stop  DIR         stop the server and remove DIR
 #   scripts/pg-cluster.sh env   DIR         prints: export GRIDHALL_TEST_POSTGRES='<dsn>'
 #   scripts/pg-cluster.sh dsn   DIR         prints the DSN of a running cluster
+#   scripts/pg-cluster.sh halt  DIR [MODE]  stop the server, keep DIR (MODE: fast, immediate)
+#   scripts/pg-cluster.sh resume DIR        start a halted cluster again on its port
 #
 # DSN format: postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
 #
@@ -26,7 +28,7 @@ die() {
 log() { echo "pg-cluster: $*" >&2; }
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -189,6 +191,31 @@ stop() {
 	log "removed $DIR"
 }
 
+# halt and resume simulate a database outage (the durability tests): the
+# cluster keeps its data directory and comes back on the same port.
+halt() {
+	local mode=${1:-fast}
+	case "$mode" in fast | immediate) ;; *) die "halt mode must be fast or immediate, got $mode" ;; esac
+	[ -f "$DIR/$MARKER" ] || die "$DIR is not a pg-cluster.sh directory"
+	as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "$mode" -w -t 60 stop >/dev/null 2>"$DIR/pg_ctl.err" || {
+		cat "$DIR/pg_ctl.err" >&2 || true
+		die "could not stop PostgreSQL in $DATA"
+	}
+	log "halted ($mode) PostgreSQL in $DATA"
+}
+
+resume() {
+	[ -f "$PORTFILE" ] || die "no cluster started in $DIR (missing $PORTFILE)"
+	local port
+	port=$(cat "$PORTFILE")
+	as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 -o "-p $port" start >/dev/null 2>"$DIR/pg_ctl.err" || {
+		cat "$DIR/pg_ctl.err" >&2 || true
+		show_log
+		die "could not start PostgreSQL again on 127.0.0.1:$port"
+	}
+	log "resumed PostgreSQL on 127.0.0.1:$port"
+}
+
 running_port() {
 	[ -f "$PORTFILE" ] || die "no cluster started in $DIR (missing $PORTFILE)"
 	local port
@@ -206,5 +233,7 @@ env)
 	echo "export GRIDHALL_TEST_POSTGRES='$(dsn_for "$port")'"
 	;;
 dsn) dsn_for "$(running_port)" ;;
+halt) halt "$PORT_ARG" ;;
+resume) resume ;;
 *) usage ;;
 esac

@@ -92,26 +92,34 @@ func Wrap(op string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if Outage(err) {
+		return unavailable(op, err)
+	}
 	return &Error{Code: Internal, Op: op, Msg: "error.internal", Err: err}
 }
 
 // CodeOf returns the code of err, Internal for uncoded errors and "" for nil.
+// A database outage (see Outage) is Unavailable, coded or not.
 func CodeOf(err error) Code {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
+	return As(err).Code
 }
 
-// As returns err as *Error, wrapping uncoded errors as Internal.
+// As returns err as *Error, wrapping uncoded errors as Internal, except a
+// database outage, which is Unavailable with a Retry-After even when
+// something on the way already called it Internal.
 func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Code == Internal && Outage(e.Err) {
+			return unavailable(e.Op, e.Err)
+		}
 		return e
+	}
+	if Outage(err) {
+		return unavailable("", err)
 	}
 	return &Error{Code: Internal, Msg: "error.internal", Err: err}
 }
