@@ -220,9 +220,10 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter := ratelimit.New(a.Config.APIRate, a.Config.APIBurst, a.Clock)
 	jsonAPI := api.New(api.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log,
 		Cases: a.Cases, Catalog: a.Catalog, Calendar: a.Calendar, Outbox: a.Outbox, Exports: a.Exports,
-		Limiter:    ratelimit.New(a.Config.APIRate, a.Config.APIBurst, a.Clock),
+		Limiter:    limiter,
 		TrustProxy: a.Config.TrustProxy})
 
 	// writeErr picks the face by the request: machine clients get JSON, people
@@ -245,7 +246,8 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	jsonAPI.Register(mux)
-	open311.New(open311.Deps{Catalog: a.Catalog, Cases: a.Cases, Auth: a.Auth, Territory: a.Territory, Clock: a.Clock, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset}).Register(mux)
+	open311.New(open311.Deps{Catalog: a.Catalog, Cases: a.Cases, Auth: a.Auth, Territory: a.Territory, Clock: a.Clock, I18n: a.I18n, BaseURL: a.Config.BaseURL, Changeset: open311Changeset,
+		Limiter: limiter}).Register(mux)
 	w.Register(mux)
 
 	cop := http.NewCrossOriginProtection()

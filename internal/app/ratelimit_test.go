@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,23 @@ func TestAnAPITokenPastItsRateGets429WithRetryAfter(t *testing.T) {
 			s.clock.Advance(2 * time.Second)
 			if resp, _ := s.do(t, "GET", "/api/v1/me", s.admin, "", ""); resp.StatusCode != 200 {
 				t.Fatalf("after the wait: %d", resp.StatusCode)
+			}
+			// An Open311 client spends the same kind of budget: three posts
+			// (refused for their content), then 429 in GeoReport's format.
+			_, o311, err := s.app.Auth.CreateToken(context.Background(), auth.SystemActor("t"),
+				auth.NewToken{Username: "admin", Name: "civic app", Scopes: []string{"open311"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 4 {
+				resp, body := s.do(t, "POST", "/open311/v2/requests.json", "", "application/x-www-form-urlencoded", "api_key="+o311)
+				want := 400
+				if i == 3 {
+					want = 429
+				}
+				if resp.StatusCode != want || (want == 429 && (resp.Header.Get("Retry-After") == "" || !strings.HasPrefix(body, `[{"code":429`))) {
+					t.Fatalf("open311 post %d: %d %s", i, resp.StatusCode, body)
+				}
 			}
 		})
 	}

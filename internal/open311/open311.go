@@ -19,6 +19,7 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
 	"github.com/gridhall/gridhall/internal/i18n"
+	"github.com/gridhall/gridhall/internal/ratelimit"
 	"github.com/gridhall/gridhall/internal/territory"
 )
 
@@ -39,6 +40,9 @@ type Deps struct {
 	BaseURL string
 	// Contact is shown in the discovery document.
 	Contact string
+	// Limiter bounds each API token's request rate, shared with the JSON
+	// API (nil: no limit).
+	Limiter *ratelimit.Limiter
 	// Changeset is when this face last changed, for discovery.
 	Changeset time.Time
 }

@@ -3,6 +3,7 @@ package open311
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gridhall/gridhall/internal/auth"
@@ -57,6 +58,13 @@ func (s *Server) client(w http.ResponseWriter, r *http.Request) (auth.Actor, boo
 	actor, err := s.d.Auth.AuthenticateToken(r.Context(), apiKey(r))
 	if err != nil || actor.TokenID == 0 || !actor.HasTokenScope("open311") {
 		s.fail(w, r, http.StatusForbidden, "open311.error.api_key")
+		return auth.Actor{}, false
+	}
+	// The same per-token budget as the JSON API: a client is one client
+	// whichever face it writes through.
+	if d := s.d.Limiter.Allow(actor.TokenID); !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())+1))
+		s.fail(w, r, http.StatusTooManyRequests, "error.rate_limited")
 		return auth.Actor{}, false
 	}
 	return actor, true
