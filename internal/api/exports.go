@@ -1,10 +1,8 @@
 package api
 
 import (
-	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gridhall/gridhall/internal/auth"
 	"github.com/gridhall/gridhall/internal/errs"
@@ -113,8 +111,8 @@ func (a *API) getExport(w http.ResponseWriter, r *http.Request, actor auth.Actor
 
 // downloadExport streams a ready export's file; the service has written
 // the download to the audit log before the first byte. Range requests are
-// served, so an interrupted download of a large file can resume (each one
-// is audited).
+// served (see export.Serve), so an interrupted download of a large file can
+// resume (each one is audited).
 func (a *API) downloadExport(w http.ResponseWriter, r *http.Request, actor auth.Actor) error {
 	if err := a.exportsReady(); err != nil {
 		return err
@@ -128,13 +126,6 @@ func (a *API) downloadExport(w http.ResponseWriter, r *http.Request, actor auth.
 		return err
 	}
 	defer f.Close()
-	// Large files take longer than the server's write timeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline))
-	h := w.Header()
-	h.Set("Content-Type", j.Format.ContentType())
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": j.FileName()}))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", j.FinishedAt, f)
+	export.Serve(w, r, j, f)
 	return nil
 }

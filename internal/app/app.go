@@ -216,7 +216,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler() (http.Handler, error) {
 	w, err := web.New(web.Deps{Auth: a.Auth, Audit: a.Audit, Territory: a.Territory, People: a.People, I18n: a.I18n, Log: a.Log, Clock: a.Clock,
 		TrustProxy: a.Config.TrustProxy, Version: a.Version, MapTileURL: a.Config.MapTileURL,
-		Cases: a.Cases, Catalog: a.Catalog, Outbox: a.Outbox, APIDoc: api.Document()})
+		Cases: a.Cases, Catalog: a.Catalog, Outbox: a.Outbox, APIDoc: api.Document(), Exports: a.Exports})
 	if err != nil {
 		return nil, err
 	}

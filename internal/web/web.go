@@ -21,6 +21,7 @@ import (
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/errs"
+	"github.com/gridhall/gridhall/internal/export"
 	"github.com/gridhall/gridhall/internal/i18n"
 	"github.com/gridhall/gridhall/internal/openapi"
 	"github.com/gridhall/gridhall/internal/outbox"
@@ -57,6 +58,10 @@ type Deps struct {
 	// APIDoc is the OpenAPI document of /api/v1, shown as a reference page
 	// at /developers/api; nil answers it with "unavailable".
 	APIDoc *openapi.Document
+	// Exports serves case exports (the workbench's export form, /exports
+	// and the downloads); nil leaves the form out and answers the pages
+	// with "unavailable".
+	Exports *export.Service
 }
 
 // Web serves the HTML pages. It is immutable after New and safe for
@@ -76,6 +81,7 @@ type Web struct {
 	outbox     *outbox.Service
 	mapTileURL string
 	apiDoc     *openapi.Document
+	exports    *export.Service
 
 	pages    map[string]*template.Template // page name → layout with that page's blocks
 	staticFS fs.FS
@@ -100,7 +106,7 @@ func New(d Deps) (*Web, error) {
 		auth: d.Auth, audit: d.Audit, i18n: d.I18n, log: d.Log, clock: d.Clock,
 		trustProxy: d.TrustProxy, version: d.Version,
 		territory: d.Territory, people: d.People, mapTileURL: d.MapTileURL,
-		cases: d.Cases, catalog: d.Catalog, outbox: d.Outbox, apiDoc: d.APIDoc,
+		cases: d.Cases, catalog: d.Catalog, outbox: d.Outbox, apiDoc: d.APIDoc, exports: d.Exports,
 		pages: pages, staticFS: staticFS, assets: assets,
 	}, nil
 }
@@ -179,6 +185,9 @@ func (w *Web) Register(mux *http.ServeMux) {
 		{"GET /cases/{id}/photos/{photo}/thumb", w.casePhoto, signedIn},
 		{"GET /work", w.workPage, signedIn},
 		{"POST /work/dispatch", w.bulkDispatch, signedIn | csrf},
+		{"POST /exports", w.createExport, signedIn | csrf},
+		{"GET /exports", w.exportsPage, signedIn},
+		{"GET /exports/{id}/download", w.downloadExport, signedIn},
 		{"GET /inbox", w.inboxPage, signedIn},
 		{"POST /inbox/read", w.markRead, signedIn | csrf},
 		{"POST /inbox/read-all", w.markAllRead, signedIn | csrf},

@@ -55,6 +55,9 @@ type workData struct {
 	// TileURL the optional tile layer under them.
 	MapPoints string
 	TileURL   string
+	// Export is the form that exports the queue as filtered; nil without
+	// the export service.
+	Export *exportForm
 }
 
 // workNotice confirms a bulk dispatch: ?ok=bulk&n=…&failed=….
@@ -73,6 +76,13 @@ func workNotice(p *page, r *http.Request) string {
 // workPage handles GET /work?queue=…&category=…&grid=…&state=…&overdue=on&
 // channel=…&after=…: one page of one of the actor's queues.
 func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
+	return w.showWork(rw, r, r.URL.Query(), http.StatusOK, form{})
+}
+
+// showWork draws the workbench for the filters in q with status; fm holds
+// the problems of a refused form posted from it (the export form), shown
+// beside that form.
+func (w *Web) showWork(rw http.ResponseWriter, r *http.Request, q url.Values, status int, fm form) error {
 	const op = "web.workPage"
 	svc, err := w.caseService(op)
 	if err != nil {
@@ -89,7 +99,6 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 	if len(queues) == 0 {
 		return errs.E(errs.Forbidden, op, "error.forbidden")
 	}
-	q := r.URL.Query()
 	f := cases.Filter{Queue: cases.Queue(q.Get("queue")), Category: strings.TrimSpace(q.Get("category")),
 		Grid: strings.TrimSpace(q.Get("grid")), State: cases.State(q.Get("state")), Overdue: q.Get("overdue") == "on",
 		Channel: cases.Channel(q.Get("channel")), After: q.Get("after"), Limit: workPageSize}
@@ -103,8 +112,9 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 		// Work queues are worked by deadline, nearest first.
 		f.Sort = "due"
 	}
-	p := w.newPage(r, "work", "/work")
+	p := w.newPage(r, "work", "/work?"+q.Encode())
 	p.Notice = workNotice(p, r)
+	p.Form = fm
 	d := workData{Queue: f.Queue, Filter: f, States: cases.States, Channels: cases.Channels,
 		Filtered: f.Category != "" || f.Grid != "" || f.State != "" || f.Overdue || f.Channel != "",
 		CanQuick: p.CanQuickReport(), CanFigures: p.CanSeeFigures()}
@@ -117,7 +127,6 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 		d.Tabs = append(d.Tabs, queueTab{Queue: qu, Count: n, Counted: counted, Current: qu == f.Queue,
 			URL: "/work?queue=" + url.QueryEscape(string(qu))})
 	}
-	status := http.StatusOK
 	page, err := svc.List(r.Context(), actor, f)
 	if err != nil {
 		fm, s, ok := w.formProblem(rw, r, err, nil)
@@ -126,6 +135,7 @@ func (w *Web) workPage(rw http.ResponseWriter, r *http.Request) error {
 		}
 		p.Form, status = fm, s
 	}
+	d.Export = w.workExport(p, f)
 	names, err := w.categoryNames(r.Context(), p.Lang)
 	if err != nil {
 		return err
