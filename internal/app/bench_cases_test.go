@@ -3,9 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/gridhall/gridhall/internal/app"
 	"github.com/gridhall/gridhall/internal/auth"
+	"github.com/gridhall/gridhall/internal/bench"
 	"github.com/gridhall/gridhall/internal/catalog"
 	"github.com/gridhall/gridhall/internal/config"
 	"github.com/gridhall/gridhall/internal/db"
@@ -62,8 +61,7 @@ func BenchmarkCaseIntake(b *testing.B) {
 	}
 	bodies := intakeBodies(b, a, 4096)
 
-	if _, err := a.DB.ExecContext(ctx, `CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, category TEXT NOT NULL,
-		description TEXT NOT NULL, lng REAL, lat REAL, created_at BIGINT NOT NULL)`); err != nil {
+	if err := bench.CreateBareTable(ctx, a.DB); err != nil {
 		b.Fatal(err)
 	}
 	app, err := a.Handler()
@@ -72,30 +70,7 @@ func BenchmarkCaseIntake(b *testing.B) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", app)
-	mux.HandleFunc("POST /bench/bare", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Category    string  `json:"category"`
-			Description string  `json:"description"`
-			Lng         float64 `json:"lng"`
-			Lat         float64 `json:"lat"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var id int64
-		err := a.DB.Tx(r.Context(), func(tx *sql.Tx) error {
-			return tx.QueryRowContext(r.Context(), `INSERT INTO bench_bare (category, description, lng, lat, created_at)
-				VALUES ($1, $2, $3, $4, $5) RETURNING id`, in.Category, in.Description, in.Lng, in.Lat, db.Millis(a.Clock.Now())).Scan(&id)
-		})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"id":%d}`, id)
-	})
+	mux.Handle("POST /bench/bare", bench.BareInsert(a.DB, a.Clock))
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
 
