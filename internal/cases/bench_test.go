@@ -16,14 +16,16 @@ import (
 	"github.com/gridhall/gridhall/internal/clock"
 	"github.com/gridhall/gridhall/internal/db"
 	"github.com/gridhall/gridhall/internal/db/dbtest"
+	"github.com/gridhall/gridhall/internal/gen"
 )
 
 // Benchmarks of the case store at city scale. The data are written by one
 // INSERT … SELECT per million rows from a generated series, with the
 // secondary indexes and the case_facts triggers set aside during the load
-// and rebuilt after it (an index built from sorted data is far quicker than
-// one grown row by row); case_facts is then filled by the same aggregate
-// migration 0010 runs over existing cases. How long that takes is logged.
+// and rebuilt after it by gen.SetAside, as `gridhall gen` loads a city (an
+// index built from sorted data is far quicker than one grown row by row);
+// case_facts is then filled by the same aggregate migration 0010 runs over
+// existing cases. How long that takes is logged.
 
 // benchCases is how many cases the queue benchmark stores: 200,000 by
 // default, GRIDHALL_BENCH_CASES for the real figure (10,000,000).
@@ -78,7 +80,10 @@ func generate(b *testing.B, d *db.DB, grids []string, n int, from, to, now time.
 	if _, err := d.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_grids (k INTEGER PRIMARY KEY, path TEXT NOT NULL)`); err != nil {
 		b.Fatal(err)
 	}
-	restore := setAside(b, d)
+	restore, err := gen.SetAside(ctx, d, "cases")
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := d.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bench_grids`); err != nil {
 			return err
@@ -160,7 +165,14 @@ func generate(b *testing.B, d *db.DB, grids []string, n int, from, to, now time.
 	}
 	b.Logf("stored %d cases in %s", n, time.Since(began).Round(time.Second))
 	rebuilt := time.Now()
-	restore()
+	if err := restore(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	if d.Engine == db.Postgres {
+		if _, err := d.ExecContext(ctx, "ANALYZE cases"); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.Logf("rebuilt indexes, triggers and case_facts in %s (%s in all)", time.Since(rebuilt).Round(time.Second), time.Since(began).Round(time.Second))
 }
 
@@ -170,86 +182,6 @@ func seriesSQL(e db.Engine, lo, hi int) string {
 		return fmt.Sprintf("generate_series(%d, %d) AS g(i)", lo, hi)
 	}
 	return fmt.Sprintf("(WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n WHERE i < %d) SELECT i FROM n) AS g", lo, hi)
-}
-
-// setAside drops the secondary indexes of cases and stops the case_facts
-// triggers for a bulk load; the function it returns puts them back exactly
-// as the migrations made them and fills case_facts as migration 0010 does.
-func setAside(b *testing.B, d *db.DB) (restore func()) {
-	ctx := context.Background()
-	var indexes, triggers []string
-	query := `SELECT sql FROM sqlite_master WHERE tbl_name = 'cases' AND type = $1 AND sql IS NOT NULL`
-	if d.Engine == db.Postgres {
-		query = `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'cases'
-			AND $1 = 'index' AND indexname NOT IN ('cases_pkey', 'cases_number_key')`
-	}
-	for kind, into := range map[string]*[]string{"index": &indexes, "trigger": &triggers} {
-		rows, err := d.QueryContext(ctx, query, kind)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for rows.Next() {
-			var q string
-			if err := rows.Scan(&q); err != nil {
-				b.Fatal(err)
-			}
-			*into = append(*into, q)
-		}
-		rows.Close()
-	}
-	exec := func(q string) {
-		if _, err := d.ExecContext(ctx, q); err != nil {
-			b.Fatalf("%s: %v", q, err)
-		}
-	}
-	name := func(ddl string) string {
-		f := strings.Fields(ddl)
-		i := slices.IndexFunc(f, func(w string) bool { return strings.EqualFold(w, "INDEX") || strings.EqualFold(w, "TRIGGER") })
-		return f[i+1]
-	}
-	for _, q := range indexes {
-		exec("DROP INDEX " + name(q))
-	}
-	if d.Engine == db.Postgres {
-		exec("ALTER TABLE cases DISABLE TRIGGER USER")
-	}
-	for _, q := range triggers {
-		exec("DROP TRIGGER " + name(q))
-	}
-	return func() {
-		for _, q := range indexes {
-			exec(q)
-		}
-		exec("DELETE FROM case_facts")
-		exec(backfillSQL(b, d.Engine))
-		for _, q := range triggers {
-			exec(q)
-		}
-		if d.Engine == db.Postgres {
-			exec("ALTER TABLE cases ENABLE TRIGGER USER")
-			exec("ANALYZE cases")
-		}
-	}
-}
-
-// backfillSQL is migration 0010's statement that fills case_facts from the
-// cases already stored.
-func backfillSQL(b *testing.B, e db.Engine) string {
-	ms, err := db.Migrations(e)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.Name != "case_facts" {
-			continue
-		}
-		i := strings.Index(m.SQL, "INSERT INTO case_facts")
-		j := strings.Index(m.SQL[i:], "GROUP BY")
-		k := strings.Index(m.SQL[i+j:], ";")
-		return m.SQL[i : i+j+k]
-	}
-	b.Fatal("no case_facts migration")
-	return ""
 }
 
 // benchNow is when the benchmarks look at the data: a Thursday afternoon.
