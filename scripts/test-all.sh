@@ -77,9 +77,10 @@ run_go_tests() {
 	CGO_ENABLED=1 "$GO" test -race -count=1 ./...
 	# Tests too slow under the race detector are built only without it
 	# (//go:build !race); they run here, so none is left out.
-	banner "go test -count=1 (tests built without -race: the demo's year of cases, a 200,000-case export)"
+	banner "go test -count=1 (tests built without -race: the demo's year of cases, a 200,000-case export, gridhall bench --quick)"
 	"$GO" test -count=1 -run '^TestTheDemoYear' ./internal/demo/
 	"$GO" test -count=1 -run '^TestTwoHundredThousandCaseExport' ./internal/export/
+	"$GO" test -count=1 -run '^TestBenchQuickPrintsEveryRow$' ./cmd/gridhall/
 	echo "Go tests passed (SQLite${GRIDHALL_TEST_POSTGRES:+ + PostgreSQL at $GRIDHALL_TEST_POSTGRES})."
 
 	cleanup_pg

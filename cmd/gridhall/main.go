@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"categories": {"import and export the case categories (CSV/XLSX)", runCategories},
 		"cases":      {"export cases (CSV/XLSX/GeoJSON), masked unless --reveal", runCases},
 		"gen":        {"generate a realistic territory, registry and case history at a scale (community … megacity) into an empty database", runGen},
+		"bench":      {"measure the headline workloads on a generated data set, each beside its peer or limit (--quick: a check)", runBench},
 		"load":       {"load-test a GridHall on this machine: reports, workflow steps, page views (--setup prepares it)", runLoad},
 		"backup":     {"write an online, checked copy of the SQLite database (--out FILE)", runBackup},
 		"version":    {"print the version", func(e env, _ []string) error { fmt.Fprintln(e.stdout, "gridhall", version); return nil }},
