@@ -15,6 +15,8 @@
 # root the cluster is owned by and run as an unprivileged system user
 # ($PG_TEST_USER, default gridhall-test, created with useradd when missing).
 # All diagnostics go to stderr; stdout carries only the DSN / env line.
+# PG_TEST_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous
+# commit) for tests that crash the server and count what survived.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -132,12 +134,12 @@ start() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$SOCK'
 max_connections = 300
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 logging_collector = off
 log_min_messages = warning
 EOF
+	if [ "${PG_TEST_DURABLE:-}" != 1 ]; then
+		printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$DATA/postgresql.conf"
+	fi
 
 	local attempts=1 port
 	[ -n "$PORT_ARG" ] || attempts=5

@@ -3,6 +3,7 @@ package errs
 import (
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ const OutageRetryAfter = 2 * time.Second
 // dropped the connection — a passing condition, so the faces answer 503
 // with Retry-After instead of 500. It recognises the failure by behaviour,
 // not by driver type, so that this bottom package imports no driver:
-// database/sql's ErrBadConn; a network operation that failed (connection
+// database/sql's ErrBadConn; a connection cut off mid-answer; a network operation that failed (connection
 // refused or reset); a connection-level error of the PostgreSQL driver,
 // which marks those (and only those, never an error the server answered)
 // with a SafeToRetry method; and the server's own SQLSTATEs for "shutting
@@ -26,7 +27,10 @@ func Outage(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, driver.ErrBadConn) {
+	// A connection that ended in the middle of an answer: the PostgreSQL
+	// driver returns io.ErrUnexpectedEOF bare when the server dies while a
+	// statement runs (an immediate shutdown, a crash).
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var op *net.OpError

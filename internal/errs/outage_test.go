@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"testing"
@@ -29,6 +30,7 @@ func TestADatabaseOutageIsUnavailableWithRetryAfterAndOtherFailuresStayInternal(
 		{"connection refused", fmt.Errorf("begin: %w", refused), Unavailable},
 		{"bad connection", driver.ErrBadConn, Unavailable},
 		{"dropped connection", connErr{}, Unavailable},
+		{"cut off mid-answer", Wrap("cases.Report", io.ErrUnexpectedEOF), Unavailable},
 		{"server shutting down", sqlState("57P01"), Unavailable},
 		{"server starting up", sqlState("57P03"), Unavailable},
 		{"connection exception class", sqlState("08006"), Unavailable},
