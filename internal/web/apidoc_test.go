@@ -34,6 +34,12 @@ func TestTheAPIReferencePageShowsEveryOperation(t *testing.T) {
 		}
 		wantHTML(t, res, `<a href="#schema-CasesDetail">CasesDetail</a>`)
 		wantHTML(t, res, `href="/api/v1/openapi.json"`)
+		// TestEveryPageRendersInBothLanguages leaves this page to this test.
+		for _, k := range templateKeys(t) {
+			if strings.Contains(res.Body, k) {
+				t.Errorf("%s: the API reference shows the untranslated key %q", lang, k)
+			}
+		}
 	}
 	// Without a document the page says the service is unavailable.
 	bare := envWith(t, Deps{Auth: testAuth(d, al), Audit: al})

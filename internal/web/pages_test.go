@@ -72,7 +72,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				covered = append(covered, p.template)
 			}
 			for name := range e.web.pages {
-				if !slices.Contains(covered, name) && !peoplePageTemplates[name] && !casePageTemplates[name] && !exportPageTemplates[name] {
+				if !slices.Contains(covered, name) && !peoplePageTemplates[name] && !casePageTemplates[name] && !exportPageTemplates[name] && name != "apidoc" {
 					t.Errorf("page template %s is not rendered by this test", name)
 				}
 			}
