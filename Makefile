@@ -24,7 +24,7 @@ FUZZTIME ?= 10s
 NPM_CI := npm ci --no-audit --no-fund
 
 .PHONY: help deps system-deps node-deps staticcheck assets build run demo bench-locate lint \
-	test test-go e2e bench fuzz clean distclean
+	test test-go test-durability e2e bench fuzz clean distclean
 
 help:
 	@echo "make deps      install missing system packages, npm packages, staticcheck"
@@ -34,6 +34,7 @@ help:
 	@echo "make lint      gofmt check, go vet, staticcheck"
 	@echo "make test      deps, assets, lint, Go tests (-race, SQLite + PostgreSQL 15), build, browser tests"
 	@echo "make test-go   only the Go tests (throwaway PostgreSQL cluster via scripts/pg-cluster.sh)"
+	@echo "make test-durability  SIGKILL during writes (SQLite), PostgreSQL outage, three nodes (real processes)"
 	@echo "make e2e       only the browser tests (needs $(CHROMIUM))"
 	@echo "make bench     benchmarks"
 	@echo "make fuzz      every Fuzz* target for FUZZTIME=$(FUZZTIME)"
@@ -113,6 +114,8 @@ lint: assets $(STATICCHECK)
 	fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	$(GO) vet -tags durability ./internal/durability/
+	$(STATICCHECK) -tags durability ./internal/durability/
 
 # Sequential on purpose (also under make -j); the first failure stops it.
 test:
@@ -121,11 +124,16 @@ test:
 	@$(MAKE) lint
 	@$(MAKE) test-go
 	@$(MAKE) build
+	@$(MAKE) test-durability
 	@$(MAKE) e2e
 	@echo "make test: all passed"
 
 test-go: assets
 	GO=$(GO) scripts/test-all.sh go
+
+# Real processes killed and real databases stopped; see internal/durability.
+test-durability: build
+	GO=$(GO) GRIDHALL_BIN=$(abspath $(BIN)) scripts/test-all.sh durability
 
 e2e: build e2e/node_modules/.package-lock.json
 	GRIDHALL_BIN=$(abspath $(BIN)) scripts/test-all.sh e2e

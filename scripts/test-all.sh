@@ -3,6 +3,13 @@
 #
 #   scripts/test-all.sh go    Go tests with -race on SQLite and PostgreSQL 15
 #   scripts/test-all.sh e2e   browser tests (needs bin/gridhall and /usr/bin/chromium)
+#   scripts/test-all.sh durability  process-level tests (go test -tags durability
+#                             ./internal/durability/): SIGKILL during writes on
+#                             SQLite, a PostgreSQL outage, three nodes on one
+#                             PostgreSQL. Each PostgreSQL test starts its own
+#                             cluster (it stops and restarts it); without
+#                             PostgreSQL 15: CI=true -> fail, otherwise a loud
+#                             warning and those tests skip.
 #
 # go:  starts a throwaway PostgreSQL 15 cluster (scripts/pg-cluster.sh) in a
 #      temp dir, exports GRIDHALL_TEST_POSTGRES=<dsn> and runs
@@ -87,6 +94,26 @@ run_go_tests() {
 	trap - EXIT INT TERM
 }
 
+run_durability() {
+	local pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+	if [ ! -x "$pg_bin/initdb" ]; then
+		if is_ci; then
+			echo "FATAL: durability: PostgreSQL 15 ($pg_bin) is missing and CI=true; its tests cannot be skipped in CI." >&2
+			exit 1
+		fi
+		loud_warning \
+			"durability: PostgreSQL 15 ($pg_bin) is missing: the outage and several-nodes tests SKIP." \
+			"Install it with: make deps"
+	fi
+	banner "durability tests (real processes: SIGKILL, PostgreSQL outage, three nodes)"
+	# Not -race: these tests drive separate gridhall processes, and the
+	# race-built test binary would only slow the load generators down.
+	# -v for the summaries (kills, acknowledged writes, recovery times); the
+	# nodes' logs are printed only when a test fails.
+	"$GO" test -tags durability -count=1 -timeout 8m -v ./internal/durability/
+	echo "Durability tests passed."
+}
+
 run_e2e() {
 	local bin="${GRIDHALL_BIN:-$ROOT/bin/gridhall}"
 	[ -x "$bin" ] || {
@@ -112,8 +139,9 @@ run_e2e() {
 case "${1:-}" in
 go) run_go_tests ;;
 e2e) run_e2e ;;
+durability) run_durability ;;
 *)
-	echo "usage: $0 go|e2e" >&2
+	echo "usage: $0 go|e2e|durability" >&2
 	exit 2
 	;;
 esac
