@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // runGen generates a realistic data set at a chosen scale into an empty
 // database (the one --db / GRIDHALL_DB names, as for serve).
 func runGen(e env, args []string) error {
-	var scaleName, password, nowText string
+	var scaleName, passwordFile, nowText string
 	var grids, residents, caseCount, years int
 	var seed uint64
 	flags := func(fs *flag.FlagSet) {
@@ -26,9 +27,9 @@ func runGen(e env, args []string) error {
 		fs.IntVar(&years, "years", 0, "years of case history ending now (overrides the scale's)")
 		fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed, scale and --now give the same data")
 		fs.StringVar(&nowText, "now", "", "end of the generated history, RFC 3339 or YYYY-MM-DD (default: the current minute)")
-		fs.StringVar(&password, "password", "", "password of every generated account (default: generated and printed)")
+		fs.StringVar(&passwordFile, "password-file", "", "file whose first line is every generated account's password (default: generated and printed)")
 	}
-	synopsis := "gen [--scale community|street|district|city|megacity] [--grids N] [--residents N] [--cases N] [--years N] [--seed N] [--now TIME] [--db …]"
+	synopsis := "gen [--scale community|street|district|city|megacity] [--grids N] [--residents N] [--cases N] [--years N] [--seed N] [--now TIME] [--password-file F] [--db …]"
 	return dataCommand(e, "gen", synopsis, args, 0, flags, func(a *app.App, _ []string) error {
 		sc, err := gen.Preset(scaleName)
 		if err != nil {
@@ -57,6 +58,15 @@ func runGen(e env, args []string) error {
 			if now, err = parseNow(nowText); err != nil {
 				return usageError("--now: %v", err)
 			}
+		}
+		password := ""
+		if passwordFile != "" {
+			b, err := os.ReadFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			password, _, _ = strings.Cut(string(b), "\n")
+			password = strings.TrimRight(password, "\r")
 		}
 		if password == "" {
 			b := make([]byte, 10)

@@ -455,7 +455,7 @@ func digest(t testing.TB, s *stack) string {
 // another, into fresh databases: the digests of the tables are equal for
 // the same seed and differ for the other.
 func TestSameSeedSameData(t *testing.T) {
-	sc := gen.Scale{Name: "test", Grids: 12, Residents: 500, Cases: 800, Years: 1}
+	sc := gen.Scale{Name: "test", Grids: 11, Residents: 300, Cases: 400, Years: 1}
 	run := func(seed uint64) string {
 		s := newStack(t, dbtest.Open(t, db.SQLite))
 		s.generate(t, sc, seed)
