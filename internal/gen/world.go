@@ -85,7 +85,8 @@ func newGenerator(ctx context.Context, d Deps, o Options, p *progress) (*generat
 // SetAside set aside (restore). SQLite gets the settings of a bulk load for
 // the duration — no journal and no fsync, since a failed run is thrown away
 // and every page is then written once; no foreign-key lookups per row; a
-// large page cache — and its usual settings back after it.
+// large page cache; two sorter threads for building the indexes — and its
+// usual settings back after it.
 func (g *generator) load(c *sql.Conn, restore func(context.Context, db.Querier) error) error {
 	ctx := g.ctx
 	exec := func(q string) error {
@@ -97,7 +98,7 @@ func (g *generator) load(c *sql.Conn, restore func(context.Context, db.Querier) 
 	}
 	if g.d.DB.Engine == db.SQLite {
 		for _, q := range []string{"PRAGMA foreign_keys = OFF", "PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
-			"PRAGMA cache_size = -262144", "PRAGMA temp_store = MEMORY"} {
+			"PRAGMA cache_size = -262144", "PRAGMA temp_store = MEMORY", "PRAGMA threads = 2"} {
 			if err := exec(q); err != nil {
 				return err
 			}
@@ -111,7 +112,7 @@ func (g *generator) load(c *sql.Conn, restore func(context.Context, db.Querier) 
 		}
 		defer func() {
 			for _, q := range []string{"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
-				"PRAGMA cache_size = -2000", "PRAGMA temp_store = DEFAULT"} {
+				"PRAGMA cache_size = -2000", "PRAGMA temp_store = DEFAULT", "PRAGMA threads = 0"} {
 				_, _ = c.ExecContext(context.Background(), q)
 			}
 		}()
