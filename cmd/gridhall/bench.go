@@ -73,7 +73,7 @@ func runBench(e env, args []string) error {
 	defer a.Close()
 	began := time.Now()
 	sum, err := gen.Run(e.ctx, gen.Deps{DB: a.DB, Audit: a.Audit, Keys: a.Keys, Catalog: a.Catalog, Calendar: a.Calendar},
-		gen.Options{Scale: sc, Seed: 1, Now: time.Now().Truncate(time.Minute), Password: "bench-" + fmt.Sprint(began.UnixNano())})
+		gen.Options{Scale: sc, Seed: 1, Now: time.Now().Truncate(time.Minute), Password: "bench-" + fmt.Sprint(began.UnixNano()), Progress: e.stderr})
 	switch {
 	case errors.Is(err, gen.ErrNotEmpty):
 		fmt.Fprintln(e.stderr, "bench: the database holds data; measuring on it as it is")

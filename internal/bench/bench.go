@@ -315,7 +315,10 @@ func (r *runner) intake(ctx context.Context) error {
 }
 
 // locate is the point → grid locator on one goroutine over random points
-// of the street's grids, beside PostGIS ST_Contains on the same polygons.
+// of the territory's grids, beside PostGIS ST_Contains on the same
+// polygons. It times territory.Locate, what a report pays (the index
+// lookup and the answer's path up the tree), not the bare index that
+// internal/geo's benchmark times.
 func (r *runner) locate(ctx context.Context) error {
 	planner := auth.SystemActorAs("bench", auth.DistrictAdmin)
 	nodes, err := r.a.Territory.Tree(ctx, planner, territory.Grid)
@@ -348,7 +351,7 @@ func (r *runner) locate(ctx context.Context) error {
 		}
 	}
 	rate := float64(n) / time.Since(start).Seconds()
-	row := Row{Workload: fmt.Sprintf("point → grid, %d grids, one goroutine", len(grids)),
+	row := Row{Workload: fmt.Sprintf("point → grid (territory.Locate, with the node's path), %d grids, one goroutine", len(grids)),
 		Figure: fmt.Sprintf("%.0f lookups/s", rate), Value: rate, Peer: "PostGIS ST_Contains + GiST, one connection",
 		PeerFig: "not measured (no --postgis)", Ratio: "—", Goal: "≥ 1,000,000/s per core; ≥ 20× PostGIS", Met: met(rate >= 1e6)}
 	if r.o.PostGIS != "" {
@@ -436,16 +439,23 @@ func (r *runner) figures(ctx context.Context) error {
 		return "/api/v1/stats/cases?" + url.Values{"territory": {code}, "from": {now.AddDate(-1, 0, 0).Format("2006-01-02")},
 			"to": {now.Format("2006-01-02")}}.Encode()
 	}
-	for _, f := range []struct{ name, path, token string }{
-		{"a street, one year", q(r.plan.Street), r.plan.StreetToken},
-		{"the district, one year", q(r.plan.Street[:6]), r.district},
+	for _, f := range []struct {
+		name, path, token string
+		goal              bool // the cases issue set < 100 ms for a street's year; none for a district's
+	}{
+		{"a street, one year", q(r.plan.Street), r.plan.StreetToken, true},
+		{"the district, one year", q(r.plan.Street[:6]), r.district, false},
 	} {
 		s, err := r.drive(ctx, 1, r.dur(10*time.Second), 0, http.StatusOK, func(int) *http.Request { return r.req("GET", f.path, f.token, nil) })
 		if err != nil {
 			return err
 		}
-		r.add(Row{Workload: "KPI figures, " + f.name, Figure: latency(s), Value: s.p(0.99), Peer: "goal p99", PeerFig: "100 ms",
-			Ratio: ratio(100, s.p(0.99)), Goal: "< 100 ms", Met: met(s.p(0.99) < 100)})
+		row := Row{Workload: "KPI figures, " + f.name, Figure: latency(s), Value: s.p(0.99), Peer: "a street's goal, p99", PeerFig: "100 ms",
+			Ratio: ratio(100, s.p(0.99)), Goal: "— (the < 100 ms goal is a street's)", Met: "—"}
+		if f.goal {
+			row.Peer, row.Goal, row.Met = "goal p99", "< 100 ms", met(s.p(0.99) < 100)
+		}
+		r.add(row)
 	}
 	return nil
 }
@@ -465,7 +475,7 @@ func (r *runner) peakMemory() {
 			}
 		}
 	}
-	r.add(Row{Workload: "peak memory (RSS high-water mark of the bench process)", Figure: fig, Value: v, Peer: "—", PeerFig: "—",
+	r.add(Row{Workload: "peak memory (RSS high-water mark of the bench process, data generation included)", Figure: fig, Value: v, Peer: "—", PeerFig: "—",
 		Ratio: "—", Goal: "—", Met: "—"})
 }
 

@@ -92,7 +92,8 @@ func (r *runner) sample(ctx context.Context, start time.Time) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s := r.scrape(ctx, start)
+			// Not under ctx: a reading due as the run ends is still taken.
+			s := r.scrape(context.Background(), start)
 			if r.cfg.Progress != nil {
 				fmt.Fprintf(r.cfg.Progress, "%7.0fs  %8.1f req/s  errors %d  p50 %.1f ms  p99 %.1f ms  heap %s  rss %s\n",
 					s.At, s.RPS, s.Errors, s.P50ms, s.P99ms, mib(s.HeapInuse), mib(s.RSS))
