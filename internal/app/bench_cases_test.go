@@ -90,10 +90,12 @@ func BenchmarkCaseIntake(b *testing.B) {
 }
 
 // openApp opens a GridHall on a fresh database of engine e, with the
-// production configuration and an empty database: no accounts yet.
+// production configuration (but no per-token rate limit) and an empty
+// database: no accounts yet.
 func openApp(t testing.TB, e db.Engine) *app.App {
 	t.Helper()
 	cfg := config.Default()
+	cfg.APIRate = 0 // a benchmark's clients must not be throttled by the per-token limit
 	o := dbtest.Options(t, e)
 	cfg.DataDir, cfg.DB = t.TempDir(), o.PostgresDSN
 	if e == db.SQLite {
