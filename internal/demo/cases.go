@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"github.com/gridhall/gridhall/internal/sampletext"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -191,24 +192,8 @@ var seedCategories = []seedCategory{
 // one of them before it is returned.
 var seedDepartments = []string{"water", "sanitation", "housing", "community", "property", "urban-mgmt"}
 
-var (
-	rejectNotes  = []string{"不属于本平台受理范围，已告知通过12345热线反映", "经核实问题不存在", "属于民事纠纷，已引导通过司法途径解决", "反映内容不清，无法核实"}
-	cancelNotes  = []string{"重复立案，作废", "经核实已由权属单位自行处理", "立案信息有误，作废重报"}
-	returnNotes  = []string{"不属于本单位职责，请重新派遣", "该设施权属不在本单位", "派遣有误，应由其他部门处理"}
-	reworkNotes  = []string{"现场核查问题未彻底解决，请返工", "处理结果不符合要求，居民仍有意见", "照片与现场不符，请重新处理"}
-	extendNotes  = []string{"需要采购材料，申请延期", "涉及多户协调，申请延期", "天气原因无法施工，申请延期"}
-	suspendNotes = []string{"需纳入年度改造计划，暂时挂账", "涉及产权争议，待法院判决后处理", "需要专项资金，暂时挂账"}
-	urgeNotes    = []string{"临近处置时限，请抓紧处理", "居民多次来电催问，请尽快处置"}
-	handleNotes  = []string{"已安排人员到现场处理完毕", "已修复，恢复正常使用", "已清理完毕并告知相关住户", "已约谈当事人并整改到位", "已协调有关方面解决"}
-	gridNotes    = []string{"已上门调解，双方达成一致", "已入户了解情况并协助解决", "已现场处理，居民表示满意"}
-	fixNotes     = []string{"现场已自行清理", "已当场劝导整改", "已当场处理完毕"}
-	rateNotes    = map[cases.Rating][]string{
-		cases.Satisfied:          {"处理很及时，谢谢", "满意", "网格员很负责"},
-		cases.BasicallySatisfied: {"处理了，但时间有点长", "基本解决"},
-		cases.Unsatisfied:        {"问题没有根本解决", "处理太慢了", "没有人联系我"},
-	}
-	callers = []string{"陈先生", "刘女士", "张师傅", "李阿姨", "王先生", "赵女士", "黄先生"}
-)
+// callers are the names hotline callers give.
+var callers = []string{"陈先生", "刘女士", "张师傅", "李阿姨", "王先生", "赵女士", "黄先生"}
 
 // gridStaff are the people who work a grid.
 type gridStaff struct {
@@ -809,7 +794,7 @@ func (s *caseSeeder) report(sc *simCase) error {
 		}
 	}
 	if sc.self {
-		in.SelfHandled, in.Result = true, pick(sc.rng, fixNotes)
+		in.SelfHandled, in.Result = true, pick(sc.rng, sampletext.Fix)
 		in.ResultPhotos = []cases.Upload{{Name: "fixed.jpg", R: bytes.NewReader(s.photos[sc.rng.IntN(len(s.photos))])}}
 	}
 	got, err := s.svc.Report(s.ctx, a, in)
@@ -889,24 +874,24 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 			return move{who: sc.grid.worker, action: cases.Merge, in: cases.Input{Target: sc.dupOf.c.Number}}, s.within(c, 0.1+0.4*rng.Float64()), true
 		}
 		if sc.reject && rng.Float64() < 0.5 {
-			return move{who: centre, action: cases.Reject, in: note(rejectNotes)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, pace(rng)), true
 		}
 		return move{who: sc.grid.worker, action: cases.Verify, in: cases.Input{Note: "已到现场核实"}}, s.within(c, pace(rng)), true
 	case cases.Verified:
 		if sc.reject {
-			return move{who: centre, action: cases.Reject, in: note(rejectNotes)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, pace(rng)), true
 		}
 		return move{who: centre, action: cases.Accept}, s.within(c, pace(rng)*0.5), true
 	case cases.Accepted:
 		if sc.cancel && rng.Float64() < 0.4 {
-			return move{who: centre, action: cases.Cancel, in: note(cancelNotes)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, pace(rng)), true
 		}
 		return move{who: centre, action: cases.Register}, s.within(c, pace(rng)), true
 	case cases.Registered:
 		if sc.cancel {
 			// Found wrong after registering: the case is voided, and counts
 			// against accurate registering.
-			return move{who: centre, action: cases.Cancel, in: note(cancelNotes)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, pace(rng)), true
 		}
 		target := "department:" + sc.cat.dept
 		if sc.cat.dept == "grid" {
@@ -920,7 +905,7 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 			if sc.transfer {
 				return move{who: centre, action: cases.Transfer, in: cases.Input{Target: "department:" + sc.cat.dept, Note: "派遣有误，转办"}}, s.within(c, 0.5*pace(rng)), true
 			}
-			return move{who: sc.wrongDept, action: cases.Return, in: note(returnNotes)}, s.within(c, pace(rng)), true
+			return move{who: sc.wrongDept, action: cases.Return, in: note(sampletext.Return)}, s.within(c, pace(rng)), true
 		}
 		return move{who: s.assignee(sc), action: cases.Sign}, s.within(c, pace(rng)), true
 	case cases.Handling:
@@ -934,10 +919,10 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 		case sc.extension && !sc.extended:
 			sc.extended = true
 			l := calendar.Limit{Amount: 2 + rng.IntN(4), Unit: calendar.Days}
-			return move{who: who, action: cases.RequestExtension, in: cases.Input{Note: pick(rng, extendNotes), Limit: l}}, s.within(c, 0.5+0.3*rng.Float64()), true
+			return move{who: who, action: cases.RequestExtension, in: cases.Input{Note: pick(rng, sampletext.Extend), Limit: l}}, s.within(c, 0.5+0.3*rng.Float64()), true
 		case sc.suspend > 0 && !sc.suspended:
 			sc.suspended = true
-			return move{who: centre, action: cases.Suspend, in: note(suspendNotes)}, s.within(c, 0.2+0.3*rng.Float64()), true
+			return move{who: centre, action: cases.Suspend, in: note(sampletext.Suspend)}, s.within(c, 0.2+0.3*rng.Float64()), true
 		case sc.assist && !sc.assisted:
 			sc.assisted = true
 			helper := pick(rng, seedDepartments)
@@ -954,12 +939,12 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 			// The supervisor urges a case that runs late; the department
 			// finishes it when it would have anyway.
 			sc.urged, sc.handlePace = true, p
-			return move{who: centre, action: cases.Urge, in: note(urgeNotes)}, s.within(c, 0.85), true
+			return move{who: centre, action: cases.Urge, in: note(sampletext.Urge)}, s.within(c, 0.85), true
 		}
 		sc.handlePace = 0
-		result := handleNotes
+		result := sampletext.Handle
 		if c.AssigneeKind == cases.ToUser {
-			result = gridNotes
+			result = sampletext.Grid
 		}
 		return move{who: who, action: cases.Handle, in: note(result), photo: true}, s.within(c, p), true
 	case cases.Suspended:
@@ -969,12 +954,12 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 		return move{who: centre, action: cases.Resume}, s.after(time.Duration(3+rng.IntN(25)) * 8 * time.Hour), true
 	case cases.Handled:
 		if c.Reworks < sc.reworks {
-			return move{who: s.checker(sc), action: cases.Rework, in: note(reworkNotes)}, s.within(c, pace(rng)), true
+			return move{who: s.checker(sc), action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, pace(rng)), true
 		}
 		return move{who: s.checker(sc), action: cases.Check, in: cases.Input{Note: "现场核查，问题已解决"}}, s.within(c, pace(rng)), true
 	case cases.Checked:
 		if sc.checkRework && c.Reworks == 0 {
-			return move{who: centre, action: cases.Rework, in: note(reworkNotes)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, pace(rng)), true
 		}
 		return move{who: centre, action: cases.Close}, s.within(c, pace(rng)), true
 	case cases.Closed:
@@ -982,7 +967,7 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 			return move{}, time.Time{}, false
 		}
 		at := s.clock.Now().Add(time.Duration(30+rng.IntN(72*60)) * time.Minute)
-		return move{who: sc.reporter, action: cases.Rate, in: cases.Input{Rating: sc.rating, Note: pick(rng, rateNotes[sc.rating])}}, at, true
+		return move{who: sc.reporter, action: cases.Rate, in: cases.Input{Rating: sc.rating, Note: pick(rng, sampletext.Rate[sc.rating])}}, at, true
 	}
 	return move{}, time.Time{}, false
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"cmp"
+	"github.com/gridhall/gridhall/internal/sampletext"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -102,21 +103,9 @@ func (g *generator) drawCategory(rng *rand.Rand) *catInfo {
 	return g.cats[min(len(g.cats)-1, sort.SearchFloat64s(g.catCum, x))]
 }
 
-// Texts of the timeline.
-var (
-	phrases      = []string{"请尽快处理", "影响居民出行", "已经持续好几天了", "居民反映强烈", "存在安全隐患", "晚上尤其明显", "多次反映未解决", "请相关部门核实"}
-	rejectNotes  = []string{"不属于本平台受理范围，已告知通过12345热线反映", "经核实问题不存在", "属于民事纠纷，已引导通过司法途径解决", "反映内容不清，无法核实"}
-	cancelNotes  = []string{"重复立案，作废", "经核实已由权属单位自行处理", "立案信息有误，作废重报"}
-	returnNotes  = []string{"不属于本单位职责，请重新派遣", "该设施权属不在本单位", "派遣有误，应由其他部门处理"}
-	reworkNotes  = []string{"现场核查问题未彻底解决，请返工", "处理结果不符合要求，居民仍有意见", "照片与现场不符，请重新处理"}
-	extendNotes  = []string{"需要采购材料，申请延期", "涉及多户协调，申请延期", "天气原因无法施工，申请延期"}
-	suspendNotes = []string{"需纳入年度改造计划，暂时挂账", "涉及产权争议，待法院判决后处理", "需要专项资金，暂时挂账"}
-	urgeNotes    = []string{"临近处置时限，请抓紧处理", "居民多次来电催问，请尽快处置"}
-	handleNotes  = []string{"已安排人员到现场处理完毕", "已修复，恢复正常使用", "已清理完毕并告知相关住户", "已约谈当事人并整改到位", "已协调有关方面解决"}
-	gridNotes    = []string{"已上门调解，双方达成一致", "已入户了解情况并协助解决", "已现场处理，居民表示满意"}
-	fixNotes     = []string{"现场已自行清理", "已当场劝导整改", "已当场处理完毕"}
-	rateNotes    = [][]string{nil, {"处理很及时，谢谢", "满意", "网格员很负责"}, {"处理了，但时间有点长", "基本解决"}, {"问题没有根本解决", "处理太慢了", "没有人联系我"}}
-)
+// phrases end a generated report's description; the timeline's notes come
+// from sampletext, as the demo's do.
+var phrases = []string{"请尽快处理", "影响居民出行", "已经持续好几天了", "居民反映强烈", "存在安全隐患", "晚上尤其明显", "多次反映未解决", "请相关部门核实"}
 
 func pick(rng *rand.Rand, xs []string) string { return xs[rng.IntN(len(xs))] }
 
@@ -697,7 +686,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	s.startStage()
 	s.emit(reporter, "report", "", s.state, "", `{"channel":"`+string(channel)+`"}`, true)
 	if self {
-		s.emit(reporter, string(cases.Handle), cases.Handled, cases.Handled, pick(rng, fixNotes), `{"self_handled":true}`, true)
+		s.emit(reporter, string(cases.Handle), cases.Handled, cases.Handled, pick(rng, sampletext.Fix), `{"self_handled":true}`, true)
 	}
 	var assisting string
 
@@ -706,7 +695,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	if s.state == cases.Reported {
 		if reject && rng.Float64() < 0.5 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Reject, cases.Rejected, pick(rng, rejectNotes), "")
+				s.act(centre, cases.Reject, cases.Rejected, pick(rng, sampletext.Reject), "")
 			}
 		} else if s.at(s.within(p(rng))) {
 			s.act(worker, cases.Verify, cases.Verified, "已到现场核实", "")
@@ -715,7 +704,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	if s.state == cases.Verified {
 		if reject {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Reject, cases.Rejected, pick(rng, rejectNotes), "")
+				s.act(centre, cases.Reject, cases.Rejected, pick(rng, sampletext.Reject), "")
 			}
 		} else if s.at(s.within(p(rng) * 0.5)) {
 			s.act(centre, cases.Accept, cases.Accepted, "", "")
@@ -724,7 +713,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	if s.state == cases.Accepted {
 		if cancel && rng.Float64() < 0.4 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, cancelNotes), "")
+				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, sampletext.Cancel), "")
 			}
 		} else if s.at(s.within(p(rng))) {
 			s.act(centre, cases.Register, cases.Registered, "", "")
@@ -733,7 +722,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	for s.state == cases.Registered && !s.stop {
 		if cancel {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, cancelNotes), "")
+				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, sampletext.Cancel), "")
 			}
 			break
 		}
@@ -754,7 +743,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 					s.dispatch(centre, cases.Transfer, cases.ToDepartment, s.cat.dept)
 				}
 			} else if s.at(s.within(p(rng))) {
-				s.act(handlerOf(wrongDept), cases.Return, cases.Registered, pick(rng, returnNotes), "")
+				s.act(handlerOf(wrongDept), cases.Return, cases.Registered, pick(rng, sampletext.Return), "")
 			}
 		}
 	}
@@ -779,7 +768,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 			days := 2 + rng.IntN(4)
 			limit := `{"limit":{"amount":` + strconv.Itoa(days) + `,"unit":"days"}}`
 			s.extPending = strconv.Itoa(days) + " days"
-			s.act(h, cases.RequestExtension, cases.Handling, pick(rng, extendNotes), limit)
+			s.act(h, cases.RequestExtension, cases.Handling, pick(rng, sampletext.Extend), limit)
 			if !s.at(s.cal.Add(s.t, time.Duration(1+rng.IntN(4))*time.Hour)) {
 				continue
 			}
@@ -800,7 +789,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 			if !s.at(s.within(0.2 + 0.3*rng.Float64())) {
 				continue
 			}
-			s.act(centre, cases.Suspend, cases.Suspended, pick(rng, suspendNotes), "")
+			s.act(centre, cases.Suspend, cases.Suspended, pick(rng, sampletext.Suspend), "")
 			if suspend == 2 || !s.at(s.cal.Add(s.t, time.Duration(3+rng.IntN(25))*s.cal.DayLength())) {
 				continue
 			}
@@ -829,15 +818,15 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		if pc > 0.9 && !urged {
 			urged = true
 			if s.at(s.within(0.85)) {
-				s.act(centre, cases.Urge, cases.Handling, pick(rng, urgeNotes), "")
+				s.act(centre, cases.Urge, cases.Handling, pick(rng, sampletext.Urge), "")
 			}
 		}
 		if !s.at(s.within(pc)) {
 			break
 		}
-		notes := handleNotes
+		notes := sampletext.Handle
 		if s.assigneeKind == cases.ToUser {
-			notes = gridNotes
+			notes = sampletext.Grid
 		}
 		s.act(h, cases.Handle, cases.Handled, pick(rng, notes), "")
 		checker := worker
@@ -846,7 +835,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		}
 		if s.reworks < reworks {
 			if s.at(s.within(p(rng))) {
-				s.act(checker, cases.Rework, cases.Handling, pick(rng, reworkNotes), "")
+				s.act(checker, cases.Rework, cases.Handling, pick(rng, sampletext.Rework), "")
 			}
 			continue
 		}
@@ -855,7 +844,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		}
 		if s.state == cases.Checked && checkRework && s.reworks == 0 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Rework, cases.Handling, pick(rng, reworkNotes), "")
+				s.act(centre, cases.Rework, cases.Handling, pick(rng, sampletext.Rework), "")
 			}
 		}
 	}
@@ -872,7 +861,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		t := s.t.Add(time.Duration(30+rng.IntN(72*60)) * time.Minute)
 		if t.Before(s.now) {
 			s.t = t.Truncate(time.Millisecond)
-			s.rating, s.ratingNote, s.rated = rating, pick(rng, rateNotes[rating]), s.t
+			s.rating, s.ratingNote, s.rated = rating, pick(rng, sampletext.Rate[rating]), s.t
 			s.updated = s.t
 			s.updates++
 			s.emit(reporter, string(cases.Rate), cases.Closed, cases.Closed, s.ratingNote, `{"rating":`+strconv.Itoa(rating)+`}`, true)
