@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	r := &runner{cfg: cfg, base: strings.TrimSuffix(base.String(), "/"), client: newClient(cfg.Clients, cfg.Timeout),
-		rec: newRecorder(), photo: pngPhoto(), claimed: map[int64]bool{}, done: map[int64]string{}}
+		rec: newRecorder(), photo: pngPhoto(), claimed: map[int64]bool{}, done: map[int64]int{}}
 	defer r.client.CloseIdleConnections()
 	r.stages = workflow(cfg.Plan)
 	now := time.Now()
@@ -164,9 +164,12 @@ type runner struct {
 	opSeq    atomic.Uint64
 
 	mu      sync.Mutex
-	claimed map[int64]bool   // cases a client is acting on now
-	done    map[int64]string // the state each case was last acted on from
-	recent  [256]int64       // ids of cases seen lately, for case pages
+	claimed map[int64]bool // cases a client is acting on now
+	// done is, for each case, 1 + the furthest step of the workflow taken
+	// on it: the load only moves cases forward, so a page showing a case at
+	// that step or an earlier one is older than the step.
+	done    map[int64]int
+	recent  [256]int64 // ids of cases seen lately, for case pages
 	nRecent int
 
 	statsFrom, statsTo string
@@ -347,14 +350,16 @@ func workflow(p Plan) []stage {
 
 // act is a worker's turn: starting from a random step and going back up
 // the workflow, it opens that step's queue and takes the first case no
-// other client holds and nobody has acted on in the state the page shows
-// (the page may be older than another client's step), and takes the step.
+// other client holds and that no client has taken this step or a later one
+// on (the page may be older than another client's steps), and takes the
+// step.
 // Several clients thus work the same queues as real staff would, without
 // stepping on each other's cases: a conflict (409) is the server's error.
 func (r *runner) act(o *opRun, rng *rand.Rand, from time.Time) {
 	start := rng.IntN(len(r.stages))
 	for k := range r.stages {
-		s := r.stages[(start-k+len(r.stages))%len(r.stages)]
+		step := (start - k + len(r.stages)) % len(r.stages)
+		s := r.stages[step]
 		token := s.tokens[rng.IntN(len(s.tokens))]
 		out, ok := r.call(o, "queue", "GET", "/api/v1/cases?limit=20&queue="+s.queue, token, "", nil, from)
 		from = time.Now()
@@ -363,8 +368,7 @@ func (r *runner) act(o *opRun, rng *rand.Rand, from time.Time) {
 		}
 		var page struct {
 			Items []struct {
-				ID    int64  `json:"id"`
-				State string `json:"state"`
+				ID int64 `json:"id"`
 			} `json:"items"`
 		}
 		if json.Unmarshal(out, &page) != nil {
@@ -372,7 +376,7 @@ func (r *runner) act(o *opRun, rng *rand.Rand, from time.Time) {
 		}
 		for _, it := range page.Items {
 			r.seen(it.ID)
-			if !r.claim(it.ID, it.State) {
+			if !r.claim(it.ID, step) {
 				continue
 			}
 			ct, body := "application/json", []byte(s.body)
@@ -380,26 +384,26 @@ func (r *runner) act(o *opRun, rng *rand.Rand, from time.Time) {
 				ct, body = r.withPhoto(s.body)
 			}
 			r.call(o, "act:"+s.action, "POST", "/api/v1/cases/"+strconv.FormatInt(it.ID, 10)+"/actions/"+s.action, token, ct, body, from)
-			r.release(it.ID, it.State)
+			r.release(it.ID, step)
 			return
 		}
 	}
 }
 
-func (r *runner) claim(id int64, state string) bool {
+func (r *runner) claim(id int64, step int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.claimed[id] || r.done[id] == state {
+	if r.claimed[id] || r.done[id] > step {
 		return false
 	}
 	r.claimed[id] = true
 	return true
 }
 
-func (r *runner) release(id int64, state string) {
+func (r *runner) release(id int64, step int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.done[id] = state
+	r.done[id] = max(r.done[id], step+1)
 	delete(r.claimed, id)
 }
 
