@@ -2,14 +2,11 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/gridhall/gridhall/internal/calendar"
 	"github.com/gridhall/gridhall/internal/cases"
@@ -118,86 +115,49 @@ func localTime(t time.Time) string {
 	return t.In(calendar.Location()).Format("2006-01-02 15:04:05")
 }
 
-// csvSink writes UTF-8 CSV with a byte-order mark (without it, Excel and
-// WPS read UTF-8 as the local code page and garble Chinese) and CRLF line
-// ends, as Excel writes CSV.
+// csvSink writes the export as CSV for spreadsheets (sheet.CSVWriter).
 type csvSink struct {
-	bw    *bufio.Writer
-	cw    *csv.Writer
+	w     *sheet.CSVWriter
 	cells *cellWriter
 }
 
 func newCSVSink(w io.Writer, tr *i18n.Bundle, lang string) (*csvSink, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString("\uFEFF")
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	s := &csvSink{bw: bw, cw: cw, cells: newCellWriter(tr, lang)}
-	return s, cw.Write(s.cells.header())
+	s := &csvSink{w: sheet.NewCSVWriter(w, func(col int) bool { return col == colPhone }), cells: newCellWriter(tr, lang)}
+	return s, s.w.Write(s.cells.header())
 }
 
-func (s *csvSink) row(r *cases.ExportRow) error {
-	v := s.cells.fill(r)
-	for i := range v {
-		v[i] = sheet.CSVCell(v[i], i == colPhone)
-	}
-	return s.cw.Write(v)
-}
+func (s *csvSink) row(r *cases.ExportRow) error { return s.w.Write(s.cells.fill(r)) }
 
-func (s *csvSink) finish() error {
-	s.cw.Flush()
-	if err := s.cw.Error(); err != nil {
-		return err
-	}
-	return s.bw.Flush()
-}
+func (s *csvSink) finish() error { return s.w.Flush() }
 
 func (s *csvSink) abort() {}
 
-// xlsxSink writes a workbook through excelize's streaming writer, which
-// keeps rows beyond its buffer in a temporary file; the workbook is
-// assembled at the end and written to w.
+// xlsxSink writes the export as a workbook (sheet.XLSXWriter).
 type xlsxSink struct {
-	w     io.Writer
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	line  int
+	w     *sheet.XLSXWriter
 	buf   []any
 	cells *cellWriter
 }
 
 func newXLSXSink(w io.Writer, tr *i18n.Bundle, lang string) (*xlsxSink, error) {
-	f := excelize.NewFile()
-	name := tr.T(lang, "export.sheet")
-	if err := f.SetSheetName("Sheet1", name); err != nil {
-		f.Close()
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
 	// Widths in characters, so numbers, names and addresses show whole.
-	for col, width := range map[int]float64{1: 16, 3: 20, 7: 16, 10: 30, 13: 20, 14: 20, 15: 20, 16: 20, 17: 20, 19: 40} {
-		if err := sw.SetColWidth(col, col, width); err != nil {
-			f.Close()
-			return nil, err
-		}
+	xw, err := sheet.NewXLSXWriter(w, tr.T(lang, "export.sheet"),
+		map[int]float64{1: 16, 3: 20, 7: 16, 10: 30, 13: 20, 14: 20, 15: 20, 16: 20, 17: 20, 19: 40})
+	if err != nil {
+		return nil, err
 	}
-	s := &xlsxSink{w: w, f: f, sw: sw, cells: newCellWriter(tr, lang), buf: make([]any, len(columns))}
+	s := &xlsxSink{w: xw, cells: newCellWriter(tr, lang), buf: make([]any, len(columns))}
 	if err := s.write(s.cells.header()); err != nil {
-		f.Close()
+		xw.Abort()
 		return nil, err
 	}
 	return s, nil
 }
 
 func (s *xlsxSink) row(r *cases.ExportRow) error {
-	if s.line >= maxXLSXRows {
+	if s.w.Rows() >= maxXLSXRows {
 		return errTooManyRows
 	}
-	s.line++
 	v := s.cells.fill(r)
 	for i, c := range v {
 		s.buf[i] = c
@@ -207,29 +167,19 @@ func (s *xlsxSink) row(r *cases.ExportRow) error {
 	if r.Located {
 		s.buf[colLat], s.buf[colLng] = r.Lat, r.Lng
 	}
-	return s.sw.SetRow(cellName(s.line), s.buf)
+	return s.w.Write(s.buf)
 }
 
 func (s *xlsxSink) write(cells []string) error {
-	s.line++
 	for i, c := range cells {
 		s.buf[i] = c
 	}
-	return s.sw.SetRow(cellName(s.line), s.buf)
+	return s.w.Write(s.buf)
 }
 
-// cellName is the first cell of a row, "A<n>".
-func cellName(line int) string { return "A" + strconv.Itoa(line) }
+func (s *xlsxSink) finish() error { return s.w.Finish() }
 
-func (s *xlsxSink) finish() error {
-	defer s.f.Close()
-	if err := s.sw.Flush(); err != nil {
-		return err
-	}
-	return s.f.Write(s.w)
-}
-
-func (s *xlsxSink) abort() { s.f.Close() }
+func (s *xlsxSink) abort() { s.w.Abort() }
 
 // geoJSONSink writes an RFC 7946 FeatureCollection, one feature per line:
 // a point for each located case (null geometry otherwise) and the columns as

@@ -1,16 +1,12 @@
 package people
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/gridhall/gridhall/internal/audit"
 	"github.com/gridhall/gridhall/internal/auth"
@@ -313,104 +309,56 @@ type exportSink interface {
 	abort()
 }
 
-// csvSink writes UTF-8 CSV with a byte-order mark (without it, Excel and
-// WPS read UTF-8 as the local code page and garble Chinese) and CRLF line
-// ends, as Excel writes CSV.
-type csvSink struct {
-	bw  *bufio.Writer
-	cw  *csv.Writer
-	buf []string
-}
+// csvSink writes the export as CSV (sheet.CSVWriter); the identity and
+// phone numbers (columns 2 and 5) stay text.
+type csvSink struct{ w *sheet.CSVWriter }
 
 func newCSVSink(w io.Writer) *csvSink {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString("\uFEFF")
-	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
-	return &csvSink{bw: bw, cw: cw}
+	return &csvSink{w: sheet.NewCSVWriter(w, func(col int) bool { return col == 2 || col == 5 })}
 }
 
-func (c *csvSink) row(cells []string) error {
-	c.buf = c.buf[:0]
-	for i, v := range cells {
-		c.buf = append(c.buf, sheet.CSVCell(v, i == 2 || i == 5))
-	}
-	return c.cw.Write(c.buf)
-}
+func (c *csvSink) row(cells []string) error { return c.w.Write(cells) }
 
-func (c *csvSink) finish() error {
-	c.cw.Flush()
-	if err := c.cw.Error(); err != nil {
-		return err
-	}
-	return c.bw.Flush()
-}
+func (c *csvSink) finish() error { return c.w.Flush() }
 
 func (c *csvSink) abort() {}
 
-// xlsxSink writes a workbook through excelize's streaming writer; the file
-// is assembled at the end and written to w.
+// xlsxSink writes the export as a workbook (sheet.XLSXWriter).
 type xlsxSink struct {
-	w    io.Writer
-	f    *excelize.File
-	sw   *excelize.StreamWriter
-	line int
-	buf  []any
+	w   *sheet.XLSXWriter
+	buf []any
 }
 
 func newXLSXSink(w io.Writer, english bool) (*xlsxSink, error) {
-	f := excelize.NewFile()
 	name := "居民"
 	if english {
 		name = "Residents"
 	}
-	if err := f.SetSheetName("Sheet1", name); err != nil {
-		f.Close()
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
 	// Widths in characters, so the identity numbers and addresses show whole.
-	for col, width := range map[int]float64{1: 10, 2: 14, 3: 22, 6: 16, 8: 28, 14: 20} {
-		if err := sw.SetColWidth(col, col, width); err != nil {
-			f.Close()
-			return nil, err
-		}
+	xw, err := sheet.NewXLSXWriter(w, name, map[int]float64{1: 10, 2: 14, 3: 22, 6: 16, 8: 28, 14: 20})
+	if err != nil {
+		return nil, err
 	}
-	return &xlsxSink{w: w, f: f, sw: sw}, nil
+	return &xlsxSink{w: xw}, nil
 }
 
 func (x *xlsxSink) row(cells []string) error {
-	x.line++
 	x.buf = x.buf[:0]
 	for i, v := range cells {
 		// The floor is a number; everything else is text, so identity and
 		// phone numbers keep every digit.
-		if n, err := strconv.Atoi(v); i == 10 && x.line > 1 && err == nil {
+		if n, err := strconv.Atoi(v); i == 10 && x.w.Rows() > 0 && err == nil {
 			x.buf = append(x.buf, n)
 			continue
 		}
 		x.buf = append(x.buf, v)
 	}
-	cell, err := excelize.CoordinatesToCellName(1, x.line)
-	if err != nil {
-		return err
-	}
-	return x.sw.SetRow(cell, x.buf)
+	return x.w.Write(x.buf)
 }
 
-func (x *xlsxSink) finish() error {
-	defer x.f.Close()
-	if err := x.sw.Flush(); err != nil {
-		return err
-	}
-	return x.f.Write(x.w)
-}
+func (x *xlsxSink) finish() error { return x.w.Finish() }
 
-func (x *xlsxSink) abort() { x.f.Close() }
+func (x *xlsxSink) abort() { x.w.Abort() }
 
 // exportRow is a resident with the house they live in.
 type exportRow struct {
