@@ -390,21 +390,6 @@ func scenePhoto(i int) []byte {
 	return b.Bytes()
 }
 
-func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
-
-// pace is how much of a stage's limit a step takes: mostly well inside it,
-// sometimes close to it, now and then past it.
-func pace(rng *rand.Rand) float64 {
-	switch x := rng.Float64(); {
-	case x < 0.70:
-		return 0.05 + 0.5*rng.Float64()
-	case x < 0.91:
-		return 0.55 + 0.43*rng.Float64()
-	default:
-		return 1.02 + 1.2*rng.Float64()
-	}
-}
-
 // plan draws every report of the period and the showcase cases, and queues
 // their first steps.
 func (s *caseSeeder) plan(start time.Time) {
@@ -490,9 +475,9 @@ func (s *caseSeeder) newCase(at time.Time) *simCase {
 			break
 		}
 	}
-	sc.b = pick(rng, s.buildings)
+	sc.b = sampletext.Pick(rng, s.buildings)
 	sc.grid = s.grids[sc.b.GridCode]
-	sc.text = pick(rng, sc.cat.texts)
+	sc.text = sampletext.Pick(rng, sc.cat.texts)
 	switch sc.channel {
 	case cases.Patrol:
 		sc.reporter = sc.grid.worker
@@ -516,7 +501,7 @@ func (s *caseSeeder) newCase(at time.Time) *simCase {
 	sc.cancel = !sc.reject && !sc.self && rng.Float64() < 0.02
 	if !sc.self && sc.cat.dept != "grid" && rng.Float64() < 0.04 {
 		for sc.wrongDept == "" || sc.wrongDept == sc.cat.dept {
-			sc.wrongDept = pick(rng, seedDepartments)
+			sc.wrongDept = sampletext.Pick(rng, seedDepartments)
 		}
 		sc.transfer = rng.Float64() < 0.3
 	}
@@ -612,7 +597,7 @@ func (s *caseSeeder) newShowcase(k int) *simCase {
 	}
 	sc.b = s.buildings[(k*7)%len(s.buildings)]
 	sc.grid = s.grids[sc.b.GridCode]
-	sc.text = pick(sc.rng, sc.cat.texts)
+	sc.text = sampletext.Pick(sc.rng, sc.cat.texts)
 	sc.urgency = catalog.Normal
 	sc.reject, sc.cancel, sc.dupOf, sc.wrongDept, sc.reworks, sc.checkRework = false, false, nil, "", 0, false
 	sc.extension, sc.assist, sc.suspend, sc.rating, sc.urged = false, false, 0, cases.Unrated, true
@@ -787,14 +772,14 @@ func (s *caseSeeder) report(sc *simCase) error {
 		Lng: &lng, Lat: &lat, Channel: sc.channel, Answers: sc.cat.answers}
 	switch sc.channel {
 	case cases.Hotline:
-		in.Contact = cases.Contact{Name: pick(sc.rng, callers), Phone: fmt.Sprintf("13%d%08d", 5+sc.rng.IntN(5), sc.rng.IntN(100_000_000))}
+		in.Contact = cases.Contact{Name: sampletext.Pick(sc.rng, callers), Phone: fmt.Sprintf("13%d%08d", 5+sc.rng.IntN(5), sc.rng.IntN(100_000_000))}
 	case cases.Web:
 		if sc.rng.Float64() < 0.4 {
 			in.Photos = []cases.Upload{{Name: "report.jpg", R: bytes.NewReader(s.photos[sc.rng.IntN(len(s.photos))])}}
 		}
 	}
 	if sc.self {
-		in.SelfHandled, in.Result = true, pick(sc.rng, sampletext.Fix)
+		in.SelfHandled, in.Result = true, sampletext.Pick(sc.rng, sampletext.Fix)
 		in.ResultPhotos = []cases.Upload{{Name: "fixed.jpg", R: bytes.NewReader(s.photos[sc.rng.IntN(len(s.photos))])}}
 	}
 	got, err := s.svc.Report(s.ctx, a, in)
@@ -867,31 +852,31 @@ func (s *caseSeeder) checker(sc *simCase) string {
 func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 	c, rng := sc.c, sc.rng
 	const centre = "street"
-	note := func(xs []string) cases.Input { return cases.Input{Note: pick(rng, xs)} }
+	note := func(xs []string) cases.Input { return cases.Input{Note: sampletext.Pick(rng, xs)} }
 	switch c.State {
 	case cases.Reported:
 		if sc.dupOf != nil && sc.dupOf.c.ID != 0 && !sc.dupOf.c.State.Final() {
 			return move{who: sc.grid.worker, action: cases.Merge, in: cases.Input{Target: sc.dupOf.c.Number}}, s.within(c, 0.1+0.4*rng.Float64()), true
 		}
 		if sc.reject && rng.Float64() < 0.5 {
-			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: sc.grid.worker, action: cases.Verify, in: cases.Input{Note: "已到现场核实"}}, s.within(c, pace(rng)), true
+		return move{who: sc.grid.worker, action: cases.Verify, in: cases.Input{Note: "已到现场核实"}}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Verified:
 		if sc.reject {
-			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Reject, in: note(sampletext.Reject)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: centre, action: cases.Accept}, s.within(c, pace(rng)*0.5), true
+		return move{who: centre, action: cases.Accept}, s.within(c, sampletext.Pace(rng)*0.5), true
 	case cases.Accepted:
 		if sc.cancel && rng.Float64() < 0.4 {
-			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: centre, action: cases.Register}, s.within(c, pace(rng)), true
+		return move{who: centre, action: cases.Register}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Registered:
 		if sc.cancel {
 			// Found wrong after registering: the case is voided, and counts
 			// against accurate registering.
-			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Cancel, in: note(sampletext.Cancel)}, s.within(c, sampletext.Pace(rng)), true
 		}
 		target := "department:" + sc.cat.dept
 		if sc.cat.dept == "grid" {
@@ -899,15 +884,15 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 		} else if sc.wrongDept != "" && c.Redispatches == 0 {
 			target = "department:" + sc.wrongDept
 		}
-		return move{who: centre, action: cases.Dispatch, in: cases.Input{Target: target}}, s.within(c, pace(rng)), true
+		return move{who: centre, action: cases.Dispatch, in: cases.Input{Target: target}}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Dispatched:
 		if sc.wrongDept != "" && c.Assignee == sc.wrongDept {
 			if sc.transfer {
-				return move{who: centre, action: cases.Transfer, in: cases.Input{Target: "department:" + sc.cat.dept, Note: "派遣有误，转办"}}, s.within(c, 0.5*pace(rng)), true
+				return move{who: centre, action: cases.Transfer, in: cases.Input{Target: "department:" + sc.cat.dept, Note: "派遣有误，转办"}}, s.within(c, 0.5*sampletext.Pace(rng)), true
 			}
-			return move{who: sc.wrongDept, action: cases.Return, in: note(sampletext.Return)}, s.within(c, pace(rng)), true
+			return move{who: sc.wrongDept, action: cases.Return, in: note(sampletext.Return)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: s.assignee(sc), action: cases.Sign}, s.within(c, pace(rng)), true
+		return move{who: s.assignee(sc), action: cases.Sign}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Handling:
 		who := s.assignee(sc)
 		switch {
@@ -919,21 +904,21 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 		case sc.extension && !sc.extended:
 			sc.extended = true
 			l := calendar.Limit{Amount: 2 + rng.IntN(4), Unit: calendar.Days}
-			return move{who: who, action: cases.RequestExtension, in: cases.Input{Note: pick(rng, sampletext.Extend), Limit: l}}, s.within(c, 0.5+0.3*rng.Float64()), true
+			return move{who: who, action: cases.RequestExtension, in: cases.Input{Note: sampletext.Pick(rng, sampletext.Extend), Limit: l}}, s.within(c, 0.5+0.3*rng.Float64()), true
 		case sc.suspend > 0 && !sc.suspended:
 			sc.suspended = true
 			return move{who: centre, action: cases.Suspend, in: note(sampletext.Suspend)}, s.within(c, 0.2+0.3*rng.Float64()), true
 		case sc.assist && !sc.assisted:
 			sc.assisted = true
-			helper := pick(rng, seedDepartments)
+			helper := sampletext.Pick(rng, seedDepartments)
 			for helper == c.Assignee {
-				helper = pick(rng, seedDepartments)
+				helper = sampletext.Pick(rng, seedDepartments)
 			}
 			return move{who: centre, action: cases.Assist, in: cases.Input{Target: "department:" + helper}}, s.within(c, 0.1), true
 		}
 		p := sc.handlePace
 		if p == 0 {
-			p = pace(rng)
+			p = sampletext.Pace(rng)
 		}
 		if p > 0.9 && !sc.urged {
 			// The supervisor urges a case that runs late; the department
@@ -954,20 +939,20 @@ func (s *caseSeeder) nextMove(sc *simCase) (move, time.Time, bool) {
 		return move{who: centre, action: cases.Resume}, s.after(time.Duration(3+rng.IntN(25)) * 8 * time.Hour), true
 	case cases.Handled:
 		if c.Reworks < sc.reworks {
-			return move{who: s.checker(sc), action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, pace(rng)), true
+			return move{who: s.checker(sc), action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: s.checker(sc), action: cases.Check, in: cases.Input{Note: "现场核查，问题已解决"}}, s.within(c, pace(rng)), true
+		return move{who: s.checker(sc), action: cases.Check, in: cases.Input{Note: "现场核查，问题已解决"}}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Checked:
 		if sc.checkRework && c.Reworks == 0 {
-			return move{who: centre, action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, pace(rng)), true
+			return move{who: centre, action: cases.Rework, in: note(sampletext.Rework)}, s.within(c, sampletext.Pace(rng)), true
 		}
-		return move{who: centre, action: cases.Close}, s.within(c, pace(rng)), true
+		return move{who: centre, action: cases.Close}, s.within(c, sampletext.Pace(rng)), true
 	case cases.Closed:
 		if sc.rating == cases.Unrated || c.Rating != cases.Unrated {
 			return move{}, time.Time{}, false
 		}
 		at := s.clock.Now().Add(time.Duration(30+rng.IntN(72*60)) * time.Minute)
-		return move{who: sc.reporter, action: cases.Rate, in: cases.Input{Rating: sc.rating, Note: pick(rng, sampletext.Rate[sc.rating])}}, at, true
+		return move{who: sc.reporter, action: cases.Rate, in: cases.Input{Rating: sc.rating, Note: sampletext.Pick(rng, sampletext.Rate[sc.rating])}}, at, true
 	}
 	return move{}, time.Time{}, false
 }

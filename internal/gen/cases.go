@@ -107,21 +107,6 @@ func (g *generator) drawCategory(rng *rand.Rand) *catInfo {
 // from sampletext, as the demo's do.
 var phrases = []string{"请尽快处理", "影响居民出行", "已经持续好几天了", "居民反映强烈", "存在安全隐患", "晚上尤其明显", "多次反映未解决", "请相关部门核实"}
 
-func pick(rng *rand.Rand, xs []string) string { return xs[rng.IntN(len(xs))] }
-
-// pace is how much of a stage's limit a step takes: mostly well inside it,
-// sometimes close to it, now and then past it (the demo's pace).
-func pace(rng *rand.Rand) float64 {
-	switch x := rng.Float64(); {
-	case x < 0.70:
-		return 0.05 + 0.5*rng.Float64()
-	case x < 0.91:
-		return 0.55 + 0.43*rng.Float64()
-	default:
-		return 1.02 + 1.2*rng.Float64()
-	}
-}
-
 // reportTime is when in the day a report comes: office hours mostly on
 // working days, spread over the waking day otherwise.
 func reportTime(rng *rand.Rand, work bool) time.Duration {
@@ -619,7 +604,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		lng, lat = p[0], p[1]
 		address = road(g.l.levels[territory.Community][comm]) + "附近"
 	}
-	description := s.cat.c.Name.Zh + "，" + pick(rng, phrases)
+	description := s.cat.c.Name.Zh + "，" + sampletext.Pick(rng, phrases)
 
 	// How the case will go.
 	self := channel == cases.Patrol && s.cat.selfFix && rng.Float64() < 0.5
@@ -686,16 +671,16 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	s.startStage()
 	s.emit(reporter, "report", "", s.state, "", `{"channel":"`+string(channel)+`"}`, true)
 	if self {
-		s.emit(reporter, string(cases.Handle), cases.Handled, cases.Handled, pick(rng, sampletext.Fix), `{"self_handled":true}`, true)
+		s.emit(reporter, string(cases.Handle), cases.Handled, cases.Handled, sampletext.Pick(rng, sampletext.Fix), `{"self_handled":true}`, true)
 	}
 	var assisting string
 
 	// The workflow, step by step, until it ends or reaches now.
-	p := pace
+	p := sampletext.Pace
 	if s.state == cases.Reported {
 		if reject && rng.Float64() < 0.5 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Reject, cases.Rejected, pick(rng, sampletext.Reject), "")
+				s.act(centre, cases.Reject, cases.Rejected, sampletext.Pick(rng, sampletext.Reject), "")
 			}
 		} else if s.at(s.within(p(rng))) {
 			s.act(worker, cases.Verify, cases.Verified, "已到现场核实", "")
@@ -704,7 +689,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	if s.state == cases.Verified {
 		if reject {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Reject, cases.Rejected, pick(rng, sampletext.Reject), "")
+				s.act(centre, cases.Reject, cases.Rejected, sampletext.Pick(rng, sampletext.Reject), "")
 			}
 		} else if s.at(s.within(p(rng) * 0.5)) {
 			s.act(centre, cases.Accept, cases.Accepted, "", "")
@@ -713,7 +698,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	if s.state == cases.Accepted {
 		if cancel && rng.Float64() < 0.4 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, sampletext.Cancel), "")
+				s.act(centre, cases.Cancel, cases.Cancelled, sampletext.Pick(rng, sampletext.Cancel), "")
 			}
 		} else if s.at(s.within(p(rng))) {
 			s.act(centre, cases.Register, cases.Registered, "", "")
@@ -722,7 +707,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 	for s.state == cases.Registered && !s.stop {
 		if cancel {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Cancel, cases.Cancelled, pick(rng, sampletext.Cancel), "")
+				s.act(centre, cases.Cancel, cases.Cancelled, sampletext.Pick(rng, sampletext.Cancel), "")
 			}
 			break
 		}
@@ -743,7 +728,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 					s.dispatch(centre, cases.Transfer, cases.ToDepartment, s.cat.dept)
 				}
 			} else if s.at(s.within(p(rng))) {
-				s.act(handlerOf(wrongDept), cases.Return, cases.Registered, pick(rng, sampletext.Return), "")
+				s.act(handlerOf(wrongDept), cases.Return, cases.Registered, sampletext.Pick(rng, sampletext.Return), "")
 			}
 		}
 	}
@@ -768,7 +753,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 			days := 2 + rng.IntN(4)
 			limit := `{"limit":{"amount":` + strconv.Itoa(days) + `,"unit":"days"}}`
 			s.extPending = strconv.Itoa(days) + " days"
-			s.act(h, cases.RequestExtension, cases.Handling, pick(rng, sampletext.Extend), limit)
+			s.act(h, cases.RequestExtension, cases.Handling, sampletext.Pick(rng, sampletext.Extend), limit)
 			if !s.at(s.cal.Add(s.t, time.Duration(1+rng.IntN(4))*time.Hour)) {
 				continue
 			}
@@ -789,7 +774,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 			if !s.at(s.within(0.2 + 0.3*rng.Float64())) {
 				continue
 			}
-			s.act(centre, cases.Suspend, cases.Suspended, pick(rng, sampletext.Suspend), "")
+			s.act(centre, cases.Suspend, cases.Suspended, sampletext.Pick(rng, sampletext.Suspend), "")
 			if suspend == 2 || !s.at(s.cal.Add(s.t, time.Duration(3+rng.IntN(25))*s.cal.DayLength())) {
 				continue
 			}
@@ -818,7 +803,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		if pc > 0.9 && !urged {
 			urged = true
 			if s.at(s.within(0.85)) {
-				s.act(centre, cases.Urge, cases.Handling, pick(rng, sampletext.Urge), "")
+				s.act(centre, cases.Urge, cases.Handling, sampletext.Pick(rng, sampletext.Urge), "")
 			}
 		}
 		if !s.at(s.within(pc)) {
@@ -828,14 +813,14 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		if s.assigneeKind == cases.ToUser {
 			notes = sampletext.Grid
 		}
-		s.act(h, cases.Handle, cases.Handled, pick(rng, notes), "")
+		s.act(h, cases.Handle, cases.Handled, sampletext.Pick(rng, notes), "")
 		checker := worker
 		if s.handler == worker.id {
 			checker = leader
 		}
 		if s.reworks < reworks {
 			if s.at(s.within(p(rng))) {
-				s.act(checker, cases.Rework, cases.Handling, pick(rng, sampletext.Rework), "")
+				s.act(checker, cases.Rework, cases.Handling, sampletext.Pick(rng, sampletext.Rework), "")
 			}
 			continue
 		}
@@ -844,7 +829,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		}
 		if s.state == cases.Checked && checkRework && s.reworks == 0 {
 			if s.at(s.within(p(rng))) {
-				s.act(centre, cases.Rework, cases.Handling, pick(rng, sampletext.Rework), "")
+				s.act(centre, cases.Rework, cases.Handling, sampletext.Pick(rng, sampletext.Rework), "")
 			}
 		}
 	}
@@ -861,7 +846,7 @@ func (w *caseWriter) write(id int64, t time.Time, number string) error {
 		t := s.t.Add(time.Duration(30+rng.IntN(72*60)) * time.Minute)
 		if t.Before(s.now) {
 			s.t = t.Truncate(time.Millisecond)
-			s.rating, s.ratingNote, s.rated = rating, pick(rng, sampletext.Rate[rating]), s.t
+			s.rating, s.ratingNote, s.rated = rating, sampletext.Pick(rng, sampletext.Rate[rating]), s.t
 			s.updated = s.t
 			s.updates++
 			s.emit(reporter, string(cases.Rate), cases.Closed, cases.Closed, s.ratingNote, `{"rating":`+strconv.Itoa(rating)+`}`, true)

@@ -1,8 +1,27 @@
-// Package sampletext holds the Chinese phrases that generated case
-// timelines are written with, shared by the demo street (played through the
-// real workflow) and `gridhall gen` (written in bulk), so that both read
-// like the same city's records.
+// Package sampletext holds what generated case histories are drawn from —
+// the Chinese phrases of their timelines and the pace of their steps —
+// shared by the demo street (played through the real workflow) and
+// `gridhall gen` (written in bulk), so that both read like the same city's
+// records.
 package sampletext
+
+import "math/rand/v2"
+
+// Pick draws one of xs.
+func Pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
+
+// Pace is how much of a stage's limit a step takes: mostly well inside it,
+// sometimes close to it, now and then past it.
+func Pace(rng *rand.Rand) float64 {
+	switch x := rng.Float64(); {
+	case x < 0.70:
+		return 0.05 + 0.5*rng.Float64()
+	case x < 0.91:
+		return 0.55 + 0.43*rng.Float64()
+	default:
+		return 1.02 + 1.2*rng.Float64()
+	}
+}
 
 // Notes staff and residents write at each kind of step.
 var (
