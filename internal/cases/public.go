@@ -48,16 +48,6 @@ func (n Near) where(q *sqlBuilder) {
 // metresPerDegree is the length of a degree of latitude.
 const metresPerDegree = 111320
 
-// PublicEvent is a public step of a case's history, for open-data readers.
-type PublicEvent struct {
-	ID     int64
-	CaseID int64
-	At     time.Time
-	Action string
-	State  State
-	Note   string
-}
-
 // PublicCases lists cases for open-data readers, newest first.
 func (s *Service) PublicCases(ctx context.Context, f PublicFilter) ([]Case, error) {
 	const op = "cases.PublicCases"
@@ -125,38 +115,6 @@ func (s *Service) PublicCase(ctx context.Context, id int64) (Case, error) {
 		return c, notFound("cases.PublicCase")
 	}
 	return c, errs.Wrap("cases.PublicCase", err)
-}
-
-// PublicHistory returns the public steps of the given cases, oldest first,
-// with the notes the public may read.
-func (s *Service) PublicHistory(ctx context.Context, ids []int64) ([]PublicEvent, error) {
-	const op = "cases.PublicHistory"
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	q := &sqlBuilder{}
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		ph[i] = q.arg(id)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, at, action, to_state, note FROM case_events
-		WHERE public = TRUE AND case_id IN (`+strings.Join(ph, ",")+`) ORDER BY id`, q.args...)
-	if err != nil {
-		return nil, errs.Wrap(op, err)
-	}
-	defer rows.Close()
-	var out []PublicEvent
-	for rows.Next() {
-		var e PublicEvent
-		var at int64
-		var st string
-		if err := rows.Scan(&e.ID, &e.CaseID, &at, &e.Action, &st, &e.Note); err != nil {
-			return nil, errs.Wrap(op, err)
-		}
-		e.At, e.State = db.FromMillis(at), State(st)
-		out = append(out, e)
-	}
-	return out, errs.Wrap(op, rows.Err())
 }
 
 // PublicIDByNumber finds a case by its number for open-data readers.
