@@ -283,6 +283,17 @@ func TestExportNotReadyIsAConflictAndExpiredIsGone(t *testing.T) {
 			t.Fatalf("after work: %+v", j)
 		}
 		path := filepath.Join(s.dir, j.File)
+		// A ready export whose file this node cannot see (an --export-dir
+		// not shared by every node) is unavailable, not an internal error.
+		if err := os.Rename(path, path+".away"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.svc.Open(s.ctx, cs01, j.ID); !errs.Is(err, errs.Unavailable) {
+			t.Fatalf("download of a file not on this node: %v, want unavailable", err)
+		}
+		if err := os.Rename(path+".away", path); err != nil {
+			t.Fatal(err)
+		}
 		s.clock.Advance(25 * time.Hour)
 		if _, _, err := s.svc.Open(s.ctx, cs01, j.ID); !errs.Is(err, errs.Gone) {
 			t.Fatalf("download past expiry: %v, want gone", err)

@@ -256,8 +256,11 @@ func (s *Service) Open(ctx context.Context, actor auth.Actor, id int64) (Job, *o
 	f, err := os.Open(filepath.Join(s.cfg.Dir, j.File))
 	if errors.Is(err, fs.ErrNotExist) {
 		// On several nodes without a shared export directory the file is
-		// on another machine; an operator must fix --export-dir.
-		return Job{}, nil, errs.Wrap(op, errors.New("export file "+j.File+" is missing from "+s.cfg.Dir+": is --export-dir shared by every node?"))
+		// on another machine: the operator must fix --export-dir, and the
+		// user is told the file cannot be reached from here for now.
+		s.log.LogAttrs(ctx, slog.LevelError, "export file missing: is --export-dir shared by every node?",
+			slog.Int64("export", j.ID), slog.String("file", j.File), slog.String("dir", s.cfg.Dir))
+		return Job{}, nil, &errs.Error{Code: errs.Unavailable, Op: op, Msg: "export.error.file_missing", Err: err}
 	}
 	if err != nil {
 		return Job{}, nil, errs.Wrap(op, err)
